@@ -28,6 +28,9 @@
  * Record data are views into the input buffer, not copies.
  */
 
+import { formatIpv4, formatIpv6, writeIpv4 } from './addresses.ts';
+import { OFP_HEADER_LEN } from './constants.ts';
+
 /* ------------------------------------------------------------------------------------------ */
 /* Errors                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
@@ -96,8 +99,6 @@ export const TCP_SYN = 0x02;
 export const TCP_RST = 0x04;
 export const TCP_PSH = 0x08;
 export const TCP_ACK = 0x10;
-
-const OFP_HEADER_LENGTH = 8;
 
 /* ------------------------------------------------------------------------------------------ */
 /* Layer 1: capture containers                                                                 */
@@ -834,8 +835,8 @@ function decodeIpv4(packet: Buffer): NetworkPacket | undefined {
   const fragmented = (packet.readUInt16BE(6) & 0x3fff) !== 0; // MF flag or a fragment offset
   if (fragmented) return undefined;
   return {
-    source: Array.from(packet.subarray(12, 16)).join('.'),
-    destination: Array.from(packet.subarray(16, 20)).join('.'),
+    source: formatIpv4(packet, 12),
+    destination: formatIpv4(packet, 16),
     protocol: packet[9]!,
     payload: packet.subarray(headerLength, totalLength),
   };
@@ -856,27 +857,11 @@ function decodeIpv6(packet: Buffer): NetworkPacket | undefined {
   }
   if (offset > end) return undefined;
   return {
-    source: formatIpv6(packet.subarray(8, 24)),
-    destination: formatIpv6(packet.subarray(24, 40)),
+    source: formatIpv6(packet, 8),
+    destination: formatIpv6(packet, 24),
     protocol,
     payload: packet.subarray(offset, end),
   };
-}
-
-/** RFC 5952 text: lower-case hex, the longest run of two or more zero groups as "::". */
-function formatIpv6(address: Buffer): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(address.readUInt16BE(i));
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let start = 0; start < 8; start++) {
-    let length = 0;
-    while (start + length < 8 && groups[start + length] === 0) length++;
-    if (length > bestLength) [bestStart, bestLength] = [start, length];
-  }
-  const hex = (list: number[]): string => list.map((group) => group.toString(16)).join(':');
-  if (bestStart < 0) return hex(groups);
-  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLength))}`;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -896,9 +881,9 @@ export interface SplitOpenFlowMessagesResult {
 export function splitOpenFlowMessages(stream: Buffer): SplitOpenFlowMessagesResult {
   const messages: Buffer[] = [];
   let offset = 0;
-  while (offset + OFP_HEADER_LENGTH <= stream.length) {
+  while (offset + OFP_HEADER_LEN <= stream.length) {
     const length = stream.readUInt16BE(offset + 2);
-    if (length < OFP_HEADER_LENGTH) return { messages, rest: stream.subarray(offset), badLength: true };
+    if (length < OFP_HEADER_LEN) return { messages, rest: stream.subarray(offset), badLength: true };
     if (offset + length > stream.length) break;
     messages.push(stream.subarray(offset, offset + length));
     offset += length;
@@ -1027,8 +1012,8 @@ export function buildIpv4TcpFrame(fields: Ipv4TcpFrameFields): Buffer {
   ip.writeUInt16BE(0x4000, 6); // don't fragment
   ip[8] = 64; // TTL
   ip[9] = IPPROTO_TCP;
-  parseIpv4Address(fields.source.address).copy(ip, 12);
-  parseIpv4Address(fields.destination.address).copy(ip, 16);
+  writeIpv4(fields.source.address, ip, 12);
+  writeIpv4(fields.destination.address, ip, 16);
   ip.writeUInt16BE(internetChecksum(ip), 10);
   const tcp = frame.subarray(34);
   tcp.writeUInt16BE(fields.source.port, 0);
@@ -1041,14 +1026,6 @@ export function buildIpv4TcpFrame(fields: Ipv4TcpFrameFields): Buffer {
   payload.copy(tcp, 20);
   tcp.writeUInt16BE(internetChecksum(tcp, ipv4PseudoHeaderSum(ip, tcp.length)), 16);
   return frame;
-}
-
-function parseIpv4Address(text: string): Buffer {
-  const parts = text.split('.').map(Number);
-  if (parts.length !== 4 || !parts.every((part) => Number.isInteger(part) && part >= 0 && part <= 255)) {
-    throw new RangeError(`not an IPv4 address: ${text}`);
-  }
-  return Buffer.from(parts);
 }
 
 /** Sum of the TCP pseudo-header: addresses, protocol, TCP length. */
