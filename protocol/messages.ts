@@ -140,6 +140,9 @@ export type DecodeResult =
     xid: number;
   };
 
+/** Prefix of the detail of errors that come from a decoder fault rather than from the input. */
+export const DECODER_FAULT = 'internal decoder fault';
+
 const MESSAGE_LEN_ERROR = { errType: OFPET_BAD_REQUEST, errCode: OFPBRC_BAD_LEN };
 
 type BodyDecoder = (r: WireReader, xid: number, version: number) => OfpMessage;
@@ -376,8 +379,9 @@ export function decodeMessage(buf: Buffer): DecodeResult {
     return { ok: true, message };
   } catch (e) {
     if (e instanceof OfpDecodeError) return fail(e);
-    // A bug in a decoder must still not take the connection down: report it as a bad request.
-    return fail(new OfpDecodeError(OFPET_BAD_REQUEST, OFPBRC_BAD_LEN, `undecodable: ${(e as Error).message}`));
+    // A bug in a decoder must still not take the connection down: report it as a bad request,
+    // marked so that tests (the fuzz test above all) can tell a decoder fault from bad input.
+    return fail(new OfpDecodeError(OFPET_BAD_REQUEST, OFPBRC_BAD_LEN, `${DECODER_FAULT}: ${(e as Error).message}`));
   }
 }
 
