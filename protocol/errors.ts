@@ -226,11 +226,11 @@ export function errorName(type: number, code: number): string {
 }
 
 /**
- * A malformed or unacceptable message, with the OpenFlow error that answers it.
- * `experimenter` is set for experimenter errors (type OFPET_EXPERIMENTER).
+ * An OpenFlow error to answer a request with: its type and code, a detail for logs, and
+ * for experimenter errors (type OFPET_EXPERIMENTER) the experimenter id.
  */
-export class OfpDecodeError extends Error {
-  override readonly name = 'OfpDecodeError';
+export class OfpError extends Error {
+  override name = 'OfpError';
   constructor(
     readonly errType: number,
     readonly errCode: number,
@@ -239,6 +239,11 @@ export class OfpDecodeError extends Error {
   ) {
     super(`${errorName(errType, errCode)}: ${detail}`);
   }
+}
+
+/** A malformed or unacceptable message, found while decoding it. */
+export class OfpDecodeError extends OfpError {
+  override name = 'OfpDecodeError';
 }
 
 /** A message object that cannot be put on the wire (too long, value out of range, ...). */

@@ -366,7 +366,8 @@ export function decodeMessage(buf: Buffer): DecodeResult {
     if (length !== buf.length) {
       return fail(new OfpDecodeError(OFPET_BAD_REQUEST, OFPBRC_BAD_LEN, `header length ${length}, message ${buf.length} bytes`));
     }
-    if (version !== C.OFP_VERSION && msgType !== C.OFPT_HELLO) {
+    // HELLO and ERROR have one layout in every version (HELLO_FAILED must reach any peer).
+    if (version !== C.OFP_VERSION && msgType !== C.OFPT_HELLO && msgType !== C.OFPT_ERROR) {
       return fail(new OfpDecodeError(OFPET_BAD_REQUEST, OFPBRC_BAD_VERSION, `OpenFlow version 0x${version.toString(16)}`));
     }
     const decoder = DECODERS[msgType];

@@ -106,7 +106,12 @@ function spec(name: OxmFieldName, num: number, kind: ValueKind, maskable: boolea
   return { name, num, kind, bytes: KIND_BYTES[kind], maskable, ...extra };
 }
 
-const validPort = (v: number): boolean => v < 0xffffff00 || v >= 0xfffffff8;
+/**
+ * Port numbers an in_port match may name. Open vSwitch's rule (ofputil_port_from_ofp11):
+ * 16-bit port numbers below 0xff00, or 0xffffff00 and above (its 0xff00-0xffff range and the
+ * reserved ports, as ovs-ofctl encodes them). The band between is refused with BAD_VALUE.
+ */
+const validPort = (v: number): boolean => v < 0xff00 || v >= 0xffffff00;
 
 export const OXM_FIELDS: readonly OxmFieldSpec[] = [
   spec('in_port', 0, 'u32', false),

@@ -87,13 +87,13 @@ export class WireReader {
     return this.bytes(this.end - this.pos);
   }
 
-  /** A NUL-padded fixed-width string field. */
+  /** A NUL-padded fixed-width string field (port, table and description names), UTF-8. */
   fixedString(n: number): string {
     this.need(n, 'string');
     const field = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     const nul = field.indexOf(0);
-    return field.toString('latin1', 0, nul < 0 ? n : nul);
+    return field.toString('utf8', 0, nul < 0 ? n : nul);
   }
 
   /** A child reader over the next `n` bytes, which this reader then skips. */
@@ -164,9 +164,10 @@ export class WireWriter {
     this.pos += b.length;
   }
 
+  /** Writes `s` as UTF-8 into an n-byte NUL-padded field; Buffer.write cuts on a character boundary. */
   fixedString(s: string, n: number): void {
     this.reserve(n);
-    const written = this.buf.write(s.slice(0, n), this.pos, n, 'latin1');
+    const written = this.buf.write(s, this.pos, n, 'utf8');
     this.buf.fill(0, this.pos + written, this.pos + n);
     this.pos += n;
   }

@@ -8,7 +8,7 @@
 import t from 'tap';
 import {
   DECODER_FAULT, decodeMessage, type DecodeResult, encodeMessage, ERROR_NAMES, OfpDecodeError, OfpEncodeError, OfpFramer,
-  OfpFramingError, OFPBRC_BAD_LEN, OFPBRC_BAD_TYPE, OFPBRC_BAD_VERSION, OFPET_BAD_REQUEST, OFPT_HELLO,
+  OfpFramingError, OFPBRC_BAD_LEN, OFPBRC_BAD_TYPE, OFPBRC_BAD_VERSION, OFPET_BAD_REQUEST, OFPT_ERROR, OFPT_HELLO,
 } from '../../protocol/index.ts';
 import { readCorpusFiles } from '../helpers/corpus.ts';
 
@@ -55,7 +55,7 @@ function mutate(original: Buffer, rand: () => number): Mutation {
       return { name: 'unknown type', bytes, mustFail: { errType: OFPET_BAD_REQUEST, code: OFPBRC_BAD_TYPE } };
     }
     case 6: { // Another OpenFlow version (only HELLO may carry one).
-      if (bytes[1] === OFPT_HELLO) return { name: 'hello version', bytes };
+      if (bytes[1] === OFPT_HELLO || bytes[1] === OFPT_ERROR) return { name: 'version-independent type', bytes };
       bytes[0] = [1, 2, 3, 5, 6, 0, 0xff][int(7)]!;
       return { name: 'bad version', bytes, mustFail: { errType: OFPET_BAD_REQUEST, code: OFPBRC_BAD_VERSION } };
     }

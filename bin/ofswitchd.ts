@@ -1,0 +1,115 @@
+/*
+ * ofswitchd: the ofswitch daemon (Open vSwitch's ovs-vswitchd). It serves one bridge (br0
+ * unless --bridge says otherwise) with its management socket <rundir>/<bridge>.mgmt, on
+ * which `ovs-ofctl -O OpenFlow13 show unix:<rundir>/br0.mgmt` works.
+ *
+ * Options follow ovs-vswitchd's where they exist. A bad option is a one-line error and exit
+ * status 1, before anything is created.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Bridge, isValidBridgeName } from '../lib/bridge/index.ts';
+import { isLevel, setLogFile, setLogLevel, Vlog } from '../lib/util/vlog.ts';
+
+const log = new Vlog('ofswitchd');
+const PROJECT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const VERSION = (JSON.parse(readFileSync(join(PROJECT_DIR, 'package.json'), 'utf8')) as { version: string }).version;
+
+const USAGE = `ofswitchd: OpenFlow 1.3 software switch
+usage: ofswitchd [OPTIONS]
+  --rundir=DIR         run directory for sockets (default: $OFSWITCH_RUNDIR or ${join(PROJECT_DIR, 'var', 'run')})
+  --bridge=NAME        bridge to serve (default: br0)
+  --datapath-id=HEX    64-bit datapath id, 16 hex digits (default: from the bridge's MAC)
+  --pidfile[=FILE]     write the process id to FILE (default: <rundir>/ofswitchd.pid)
+  --log-file=FILE      log to FILE instead of stderr
+  -v, --verbose[=MODULE:LEVEL]  log level (emer, err, warn, info, dbg, off; default MODULE is ANY)
+  -h, --help           show this help
+  -V, --version        show the version`;
+
+interface Options {
+  rundir: string;
+  bridge: string;
+  datapathId?: bigint;
+  pidfile?: string;
+}
+
+class UsageError extends Error {}
+
+function parseArgs(argv: string[]): Options | 'help' | 'version' {
+  const options: Options = { rundir: process.env.OFSWITCH_RUNDIR || join(PROJECT_DIR, 'var', 'run'), bridge: 'br0' };
+  let pidfile: string | boolean = false;
+  for (const arg of argv) {
+    const [name, value] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const need = (): string => {
+      if (value === undefined || value === '') throw new UsageError(`option '${name}' requires an argument`);
+      return value;
+    };
+    switch (name) {
+      case '-h': case '--help': return 'help';
+      case '-V': case '--version': return 'version';
+      case '--rundir': options.rundir = resolve(need()); break;
+      case '--bridge':
+        options.bridge = need();
+        if (!isValidBridgeName(options.bridge)) throw new UsageError(`invalid bridge name '${options.bridge}'`);
+        break;
+      case '--datapath-id': {
+        const hex = need();
+        if (!/^(0x)?[0-9a-fA-F]{1,16}$/.test(hex)) throw new UsageError(`invalid datapath id '${hex}' (expected up to 16 hex digits)`);
+        options.datapathId = BigInt(hex.startsWith('0x') ? hex : `0x${hex}`);
+        break;
+      }
+      case '--pidfile': pidfile = value ?? true; break;
+      case '--log-file': setLogFile(resolve(need())); break;
+      case '-v': case '--verbose': {
+        const spec = value ?? 'ANY:dbg';
+        const [module, level] = spec.includes(':') ? spec.split(':') as [string, string] : ['ANY', spec];
+        if (!isLevel(level)) throw new UsageError(`unknown log level '${level}'`);
+        setLogLevel(module, level);
+        break;
+      }
+      default:
+        throw new UsageError(`unrecognized option '${arg}' (use --help for help)`);
+    }
+  }
+  if (pidfile !== false) options.pidfile = pidfile === true ? join(options.rundir, 'ofswitchd.pid') : resolve(pidfile);
+  return options;
+}
+
+async function main(): Promise<void> {
+  let options: Options | 'help' | 'version';
+  try {
+    options = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`ofswitchd: ${e.message}\n`);
+    process.exit(1);
+  }
+  if (options === 'help') { process.stdout.write(`${USAGE}\n`); return; }
+  if (options === 'version') { process.stdout.write(`ofswitchd (ofswitch) ${VERSION}\n`); return; }
+
+  mkdirSync(options.rundir, { recursive: true });
+  if (options.pidfile) writeFileSync(options.pidfile, `${process.pid}\n`);
+  const bridge = await Bridge.create(options.bridge, options.rundir, {
+    ...(options.datapathId !== undefined ? { datapathId: options.datapathId } : {}), softwareVersion: VERSION,
+  });
+  log.info(`ofswitchd ${VERSION}: bridge ${bridge.name} ready, ovs-ofctl -O OpenFlow13 show unix:${bridge.mgmtPath}`);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal} received, exiting`);
+    void bridge.close().then(() => {
+      if (options.pidfile) rmSync(options.pidfile, { force: true });
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`ofswitchd: ${(e as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,2 @@
+/* Public surface of lib/bridge. */
+export { Bridge, isValidBridgeName } from './bridge.ts';

@@ -1,0 +1,172 @@
+/*
+ * One OpenFlow connection (Open vSwitch's ofconn over a vconn): it frames the byte stream,
+ * negotiates the version with HELLO, decodes each message and hands it to the switch in
+ * order, and answers malformed input with the OpenFlow error the codec names, echoing the
+ * offending message as Open vSwitch does.
+ *
+ * States: 'hello' (our HELLO sent, waiting for the peer's), 'active' (version 1.3 agreed),
+ * 'closed'. A peer with no common version gets OFPET_HELLO_FAILED/OFPHFC_INCOMPATIBLE with
+ * a text reason and is disconnected; anything but HELLO first is a protocol error and
+ * closes the connection.
+ */
+import type { Socket } from 'node:net';
+import {
+  decodeMessage, encodeMessage, OFP_VERSION, OfpError, OfpFramer, OfpFramingError, type OfpMessage, OFPET_HELLO_FAILED,
+  OFPHFC_INCOMPATIBLE, OFPT_HELLO,
+} from '../../protocol/index.ts';
+import { Vlog } from '../util/vlog.ts';
+
+const log = new Vlog('ofconn');
+
+export type OfconnState = 'hello' | 'active' | 'closed';
+/** Primary connections are controllers the switch connects to or that configured services accept;
+ *  service connections are management clients such as ovs-ofctl on the bridge's .mgmt socket. */
+export type OfconnType = 'primary' | 'service';
+
+/** Our supported versions: OpenFlow 1.3 only. */
+const ALLOWED_VERSIONS = 1 << OFP_VERSION;
+/** OFP_DEFAULT_MISS_SEND_LEN for controllers; service connections get no packet data by default. */
+const DEFAULT_MISS_SEND_LEN = 128;
+
+export interface OfconnHandler {
+  /** A decoded request. Throw OfpError to have it answered with that error. */
+  handleMessage(conn: Ofconn, message: OfpMessage, raw: Buffer): void;
+  connectionClosed?(conn: Ofconn): void;
+}
+
+function formatVersion(v: number): string {
+  return `0x${v.toString(16).padStart(2, '0')}`;
+}
+
+/** "version 0x04", "version 0x04 and earlier" or "versions 0x01, 0x04", as Open vSwitch words it. */
+export function describeVersions(bitmap: number): string {
+  const versions: number[] = [];
+  for (let v = 0; v < 32; v++) if (bitmap & (1 << v)) versions.push(v);
+  if (versions.length === 1) return `version ${formatVersion(versions[0]!)}`;
+  const top = versions[versions.length - 1]!;
+  if (versions.length > 1 && bitmap === ((1 << (top + 1)) - 2)) return `version ${formatVersion(top)} and earlier`;
+  return `versions ${versions.map(formatVersion).join(', ')}`;
+}
+
+/** The versions a peer's HELLO offers: its bitmap, or every version up to its header's. */
+export function peerVersions(hello: Extract<OfpMessage, { type: 'hello' }>): number {
+  const element = hello.elements.find((e) => e.type === 'versionbitmap');
+  if (element && element.type === 'versionbitmap' && element.bitmaps.length) return element.bitmaps[0]! >>> 0;
+  const v = hello.version ?? OFP_VERSION;
+  return v >= 31 ? 0xfffffffe : ((1 << (v + 1)) - 2) >>> 0;
+}
+
+export class Ofconn {
+  state: OfconnState = 'hello';
+  /** Bytes of packet data a packet-in may carry (OFPT_SET_CONFIG sets it per connection). */
+  missSendLen: number;
+  private readonly framer = new OfpFramer();
+  private nextXid = 1;
+
+  constructor(
+    readonly name: string,
+    readonly type: OfconnType,
+    private readonly socket: Socket,
+    private readonly handler: OfconnHandler,
+  ) {
+    this.missSendLen = type === 'primary' ? DEFAULT_MISS_SEND_LEN : 0;
+    socket.on('data', (chunk) => this.receive(chunk));
+    socket.on('error', (err) => log.dbg(`${name}: ${err.message}`));
+    socket.on('close', () => this.closed());
+    this.sendMessage({ type: 'hello', xid: this.allocateXid(), elements: [{ type: 'versionbitmap', bitmaps: [ALLOWED_VERSIONS] }] });
+  }
+
+  allocateXid(): number {
+    const xid = this.nextXid;
+    this.nextXid = (this.nextXid + 1) >>> 0 || 1;
+    return xid;
+  }
+
+  /** Sends a message; replies to a connection that is gone are dropped silently. */
+  sendMessage(message: OfpMessage): void {
+    if (this.state === 'closed' || this.socket.destroyed) return;
+    this.socket.write(encodeMessage(message));
+  }
+
+  /** Answers `raw` (the offending request) with an OpenFlow error, echoing the request. */
+  sendError(error: OfpError, raw: Buffer, xid: number, version = OFP_VERSION): void {
+    // The error header is 12 bytes (16 for experimenter errors); the echo fills the rest.
+    const room = 0xffff - (error.errType === 0xffff ? 16 : 12);
+    this.sendMessage({
+      type: 'error', version, xid, errType: error.errType, code: error.errCode, data: raw.subarray(0, room),
+      ...(error.errType === 0xffff ? { experimenter: error.experimenter ?? 0 } : {}),
+    });
+  }
+
+  close(): void {
+    if (this.state === 'closed') return;
+    this.socket.end();
+    this.closed();
+  }
+
+  private closed(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.socket.destroy();
+    this.handler.connectionClosed?.(this);
+  }
+
+  private receive(chunk: Buffer): void {
+    let messages: Buffer[];
+    try {
+      messages = this.framer.push(chunk);
+    } catch (e) {
+      if (!(e instanceof OfpFramingError)) throw e;
+      log.warnRl(`${this.name}: ${e.message}, closing connection`);
+      this.close();
+      return;
+    }
+    for (const raw of messages) {
+      if (this.state === 'closed') return;
+      if (this.state === 'hello') this.receiveHello(raw);
+      else this.receiveMessage(raw);
+    }
+  }
+
+  private receiveHello(raw: Buffer): void {
+    const decoded = decodeMessage(raw);
+    if (!decoded.ok || decoded.message.type !== 'hello') {
+      log.warnRl(`${this.name}: received message while expecting hello (type ${raw[1]}), closing connection`);
+      this.close();
+      return;
+    }
+    const theirs = peerVersions(decoded.message);
+    if ((theirs & ALLOWED_VERSIONS) === 0) {
+      const reason = `We support ${describeVersions(ALLOWED_VERSIONS)}, you support ${describeVersions(theirs)}, no common versions.`;
+      log.warnRl(`${this.name}: version negotiation failed (we support ${describeVersions(ALLOWED_VERSIONS)}, peer supports ${describeVersions(theirs)})`);
+      // HELLO_FAILED is sent in the peer's own version so that it can read it.
+      const peerVersion = 31 - Math.clz32(theirs);
+      this.sendMessage({
+        type: 'error', version: Math.min(peerVersion, OFP_VERSION), xid: decoded.message.xid, errType: OFPET_HELLO_FAILED,
+        code: OFPHFC_INCOMPATIBLE, data: Buffer.from(reason),
+      });
+      this.close();
+      return;
+    }
+    this.state = 'active';
+    log.dbg(`${this.name}: negotiated OpenFlow version 0x04`);
+  }
+
+  private receiveMessage(raw: Buffer): void {
+    const decoded = decodeMessage(raw);
+    if (!decoded.ok) {
+      log.dbgRl(`${this.name}: ${decoded.error.message}`);
+      // A HELLO after negotiation is harmless; anything else malformed gets its error.
+      if (decoded.msgType !== OFPT_HELLO) this.sendError(decoded.error, raw, decoded.xid);
+      return;
+    }
+    if (decoded.message.type === 'hello') return;
+    try {
+      this.handler.handleMessage(this, decoded.message, raw);
+    } catch (e) {
+      if (!(e instanceof OfpError)) throw e;
+      log.dbgRl(`${this.name}: ${decoded.message.type} refused: ${e.message}`);
+      this.sendError(e, raw, decoded.message.xid);
+    }
+  }
+}

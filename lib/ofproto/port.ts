@@ -1,0 +1,23 @@
+/*
+ * An OpenFlow port of a bridge (Open vSwitch's ofport): its number, name, Ethernet address
+ * and the config/state/feature bits reported in port descriptions and port status.
+ */
+import { createHash } from 'node:crypto';
+import { formatMac, OFPP_LOCAL, OFPPC_PORT_DOWN, OFPPS_LINK_DOWN, type Port } from '../../protocol/index.ts';
+
+export type OfPort = Port;
+
+/** A stable, locally administered unicast MAC derived from a name (the bridge's own address). */
+export function macFromName(name: string): string {
+  const digest = createHash('sha1').update(name).digest();
+  digest[0] = (digest[0]! & 0xfe) | 0x02;
+  return formatMac(digest, 0);
+}
+
+/** The bridge's LOCAL (internal) port, reported down until its device is brought up, as in OVS. */
+export function localPort(bridgeName: string, hwAddr: string): OfPort {
+  return {
+    portNo: OFPP_LOCAL, hwAddr, name: bridgeName, config: OFPPC_PORT_DOWN, state: OFPPS_LINK_DOWN,
+    curr: 0, advertised: 0, supported: 0, peer: 0, currSpeed: 0, maxSpeed: 0,
+  };
+}
