@@ -65,7 +65,7 @@ export class MultipartAssembler {
 
   constructor(private readonly maxBytes = 16 * 1024 * 1024) {}
 
-  add(part: MultipartMessage, partBytes = 0): MultipartMessage | undefined {
+  add<M extends MultipartMessage>(part: M, partBytes = 0): M | undefined {
     const more = (part.flags & OFPMPF_REPLY_MORE) !== 0;
     const earlier = this.partial.get(part.xid);
     if (!earlier) {
@@ -90,7 +90,7 @@ export class MultipartAssembler {
       this.partial.delete(part.xid);
       throw new OfpDecodeError(OFPET_BAD_REQUEST, OFPBRC_MULTIPART_BUFFER_OVERFLOW, `multipart sequence over ${this.maxBytes} bytes`);
     }
-    const message = withElements(earlier.message, key, joined, more);
+    const message = withElements(earlier.message as M, key, joined, more);
     if (more) {
       this.partial.set(part.xid, { message, bytes });
       return undefined;
