@@ -3,6 +3,7 @@
  * which are kept as opaque bytes. Action lists appear in instructions, packet-outs and
  * group buckets; their errors are OFPET_BAD_ACTION codes.
  */
+import { namesByCode } from './code-table.ts';
 import * as C from './constants.ts';
 import {
   OFPBAC_BAD_LEN, OFPBAC_BAD_SET_ARGUMENT, OFPBAC_BAD_SET_LEN, OFPBAC_BAD_SET_TYPE, OFPBAC_BAD_TYPE,
@@ -40,8 +41,7 @@ export const ACTION_TYPE_CODES: Readonly<Record<ActionType, number>> = {
   dec_nw_ttl: C.OFPAT_DEC_NW_TTL, set_field: C.OFPAT_SET_FIELD, push_pbb: C.OFPAT_PUSH_PBB,
   pop_pbb: C.OFPAT_POP_PBB, experimenter: C.OFPAT_EXPERIMENTER,
 };
-const ACTION_TYPE_NAMES = new Map<number, ActionType>(
-  Object.entries(ACTION_TYPE_CODES).map(([name, code]) => [code, name as ActionType]));
+const ACTION_TYPE_NAMES = namesByCode(ACTION_TYPE_CODES);
 
 export function actionTypeName(code: number): ActionType | undefined {
   return ACTION_TYPE_NAMES.get(code);

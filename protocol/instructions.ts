@@ -3,6 +3,7 @@
  * experimenter instructions kept as opaque bytes. Errors are OFPET_BAD_INSTRUCTION codes,
  * except inside an action list, whose errors are OFPET_BAD_ACTION.
  */
+import { namesByCode } from './code-table.ts';
 import { type Action, decodeActions, encodeActions } from './actions.ts';
 import * as C from './constants.ts';
 import { OFPBIC_BAD_LEN, OFPBIC_UNKNOWN_INST, OFPET_BAD_INSTRUCTION, OfpDecodeError } from './errors.ts';
@@ -24,8 +25,7 @@ export const INSTRUCTION_TYPE_CODES: Readonly<Record<InstructionType, number>> =
   apply_actions: C.OFPIT_APPLY_ACTIONS, clear_actions: C.OFPIT_CLEAR_ACTIONS, meter: C.OFPIT_METER,
   experimenter: C.OFPIT_EXPERIMENTER,
 };
-const INSTRUCTION_TYPE_NAMES = new Map<number, InstructionType>(
-  Object.entries(INSTRUCTION_TYPE_CODES).map(([name, code]) => [code, name as InstructionType]));
+const INSTRUCTION_TYPE_NAMES = namesByCode(INSTRUCTION_TYPE_CODES);
 
 export function instructionTypeName(code: number): InstructionType | undefined {
   return INSTRUCTION_TYPE_NAMES.get(code);

@@ -4,6 +4,7 @@
  * port stats, table features, ...) may be split over several messages carrying the
  * REQ_MORE/REPLY_MORE flag: see splitMultipart() and MultipartAssembler in multipart-split.ts.
  */
+import { namesByCode } from './code-table.ts';
 import * as C from './constants.ts';
 import { OFPBRC_BAD_LEN, OFPBRC_BAD_MULTIPART, OFPET_BAD_REQUEST, OfpDecodeError } from './errors.ts';
 import { decodeInstructions, encodeInstructions, type Instruction } from './instructions.ts';
@@ -26,8 +27,7 @@ export const MULTIPART_TYPE_CODES: Readonly<Record<MultipartType, number>> = {
   meter_features: C.OFPMP_METER_FEATURES, table_features: C.OFPMP_TABLE_FEATURES, port_desc: C.OFPMP_PORT_DESC,
   experimenter: C.OFPMP_EXPERIMENTER,
 };
-const MULTIPART_TYPE_NAMES = new Map<number, MultipartType>(
-  Object.entries(MULTIPART_TYPE_CODES).map(([n, c]) => [c, n as MultipartType]));
+const MULTIPART_TYPE_NAMES = namesByCode(MULTIPART_TYPE_CODES);
 
 export function multipartTypeName(code: number): MultipartType | undefined {
   return MULTIPART_TYPE_NAMES.get(code);

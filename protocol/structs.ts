@@ -2,6 +2,7 @@
  * Structures shared by several OpenFlow 1.3 messages: ofp_port, group buckets, meter bands,
  * queue descriptions, and table features with their properties.
  */
+import { namesByCode } from './code-table.ts';
 import { type Action, decodeActions, encodeActions } from './actions.ts';
 import { formatMac, writeMac } from './addresses.ts';
 import * as C from './constants.ts';
@@ -236,8 +237,7 @@ export const TABLE_FEATURE_PROPERTY_CODES: Readonly<Record<TableFeaturePropertyT
   apply_setfield: C.OFPTFPT_APPLY_SETFIELD, apply_setfield_miss: C.OFPTFPT_APPLY_SETFIELD_MISS,
   experimenter: C.OFPTFPT_EXPERIMENTER, experimenter_miss: C.OFPTFPT_EXPERIMENTER_MISS,
 };
-const TABLE_FEATURE_PROPERTY_NAMES = new Map<number, TableFeaturePropertyType>(
-  Object.entries(TABLE_FEATURE_PROPERTY_CODES).map(([n, c]) => [c, n as TableFeaturePropertyType]));
+const TABLE_FEATURE_PROPERTY_NAMES = namesByCode(TABLE_FEATURE_PROPERTY_CODES);
 
 export interface TableFeatures {
   tableId: number;
