@@ -42,7 +42,8 @@ const PYTHON = '/usr/bin/python3';
 const OSKEN_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'osken_codec_bench.py');
 
 type MessageName = 'flow_mod' | 'packet_in';
-type Operation = 'decode' | 'encode';
+const OPERATIONS = ['decode', 'encode'] as const;
+type Operation = (typeof OPERATIONS)[number];
 
 // ---- the messages ----
 
@@ -54,7 +55,8 @@ function onesComplementSum(data: Buffer, sum: number): number {
 }
 
 /** The RFC 1071 checksum over `parts` (each but the last of even length). */
-const internetChecksum = (...parts: Buffer[]): number => ~parts.reduce((sum, p) => onesComplementSum(p, sum), 0) & 0xffff;
+const internetChecksum = (...parts: Buffer[]): number =>
+  ~parts.reduce((sum, part) => onesComplementSum(part, sum), 0) & 0xffff;
 
 /** 10.0.0.1:51234 -> 10.1.2.7:80, an HTTP GET with PSH|ACK: 14 + 20 + 20 + 74 = 128 bytes. */
 function tcpFrame(): Buffer {
@@ -162,7 +164,6 @@ interface OskenReport {
 /** Runs the os-ken side on the same bytes; returns its report, or why it could not run. */
 function measureOsken(wire: Record<MessageName, Buffer>): OskenReport | { unavailable: string } {
   if (!existsSync(PYTHON)) return { unavailable: `${PYTHON} not found` };
-  process.stderr.write('os-ken (this takes as long again)...\n');
   const input = {
     runSeconds: RUN_SECONDS, repeats: REPEATS, warmupSeconds: WARMUP_SECONDS,
     messages: Object.fromEntries(Object.entries(wire).map(([name, bytes]) => [name, bytes.toString('hex')])),
@@ -189,16 +190,17 @@ const perSecond = (r: number | null): string => (r === null ? 'n/a' : Math.round
 
 function main(): void {
   const json = process.argv.includes('--json');
-  const wire = { flow_mod: encodeMessage(FLOW_MOD), packet_in: encodeMessage(PACKET_IN) };
+  const wire = { flow_mod: encodeMessage(MESSAGES.flow_mod), packet_in: encodeMessage(MESSAGES.packet_in) };
   const ours = measureOfswitch(wire);
   const osken = measureOsken(wire);
   if (sink === 0) throw new Error('nothing was measured');
 
   const available = !('unavailable' in osken);
-  const rows = (Object.keys(MESSAGES) as MessageName[]).flatMap((message) => (['decode', 'encode'] as const).map((operation) => {
-    const ofswitch = ours[message][operation]!;
-    const other = available ? osken.rates[message][operation] : null;
-    return { message, operation, ofswitch, osken: other, ratio: other === null ? null : ofswitch / other };
+  const rows = (Object.keys(MESSAGES) as MessageName[]).flatMap((message) => OPERATIONS.map((operation) => {
+    const ofswitchPerSecond = ours[message][operation]!;
+    const oskenPerSecond = available ? osken.rates[message][operation] : null;
+    const ratio = oskenPerSecond === null ? null : ofswitchPerSecond / oskenPerSecond;
+    return { message, operation, ofswitchPerSecond, oskenPerSecond, ratio };
   }));
   const environment = {
     node: process.version,
@@ -216,16 +218,19 @@ function main(): void {
     }, ...oskenStatus, results: rows }, null, 2) + '\n');
     return;
   }
-  const versions = available ? `Python ${osken.python}, os-ken ${osken.osken}` : `os-ken not found (${osken.unavailable})`;
+  const versions = available
+    ? `Python ${osken.python}, os-ken ${osken.osken}`
+    : `os-ken not found: ${osken.unavailable}`;
   const lines = [
     `Node ${environment.node}, ${versions}, ${environment.cpu}, ${environment.date}`,
     '',
     '| message | operation | ofswitch msgs/s | os-ken msgs/s | ratio |',
     '|---|---|--:|--:|--:|',
-    ...rows.map((r) => `| ${r.message} (${wire[r.message].length} B) | ${r.operation} | ${perSecond(r.ofswitch)} | `
-      + `${perSecond(r.osken)} | ${r.ratio === null ? 'n/a' : `${r.ratio.toFixed(1)}x`} |`),
+    ...rows.map((r) => `| ${r.message} (${wire[r.message].length} B) | ${r.operation} | `
+      + `${perSecond(r.ofswitchPerSecond)} | ${perSecond(r.oskenPerSecond)} | `
+      + `${r.ratio === null ? 'n/a' : `${r.ratio.toFixed(1)}x`} |`),
     '',
-    `Each rate: ${method}, on identical bytes.`,
+    `Each rate: ${method}${available ? ', on identical bytes' : ''}.`,
     ...(available ? osken.notes : []),
   ];
   process.stdout.write(lines.join('\n') + '\n');

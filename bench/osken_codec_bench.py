@@ -158,7 +158,8 @@ def main():
         'python': platform.python_version(),
         'osken': importlib.metadata.version('os-ken'),
         'rates': rates,
-        'notes': ['os-ken encode of packet_in: n/a, os-ken has no PACKET_IN serializer (a controller never sends one).'],
+        'notes': ['os-ken encode of packet_in: n/a, os-ken has no PACKET_IN serializer '
+                  '(a controller never sends one).'],
     }))
 
 
