@@ -9,7 +9,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Bridge, isValidBridgeName } from '../lib/bridge/index.ts';
+import { Bridge, isValidBridgeName, type PortRequest } from '../lib/bridge/index.ts';
 import { isLevel, setLogFile, setLogLevel, Vlog } from '../lib/util/vlog.ts';
 
 const log = new Vlog('ofswitchd');
@@ -21,6 +21,7 @@ usage: ofswitchd [OPTIONS]
   --rundir=DIR         run directory for sockets (default: $OFSWITCH_RUNDIR or ${join(PROJECT_DIR, 'var', 'run')})
   --bridge=NAME        bridge to serve (default: br0)
   --datapath-id=HEX    64-bit datapath id, 16 hex digits (default: from the bridge's MAC)
+  --port=NAME[:OFPORT] add a port (repeatable), numbered OFPORT when that is free
   --pidfile[=FILE]     write the process id to FILE (default: <rundir>/ofswitchd.pid)
   --log-file=FILE      log to FILE instead of stderr
   -v, --verbose[=MODULE:LEVEL]  log level (emer, err, warn, info, dbg, off; default MODULE is ANY)
@@ -32,12 +33,13 @@ interface Options {
   bridge: string;
   datapathId?: bigint;
   pidfile?: string;
+  ports: PortRequest[];
 }
 
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): Options | 'help' | 'version' {
-  const options: Options = { rundir: process.env.OFSWITCH_RUNDIR || join(PROJECT_DIR, 'var', 'run'), bridge: 'br0' };
+  const options: Options = { rundir: process.env.OFSWITCH_RUNDIR || join(PROJECT_DIR, 'var', 'run'), bridge: 'br0', ports: [] };
   let pidfile: string | boolean = false;
   for (const arg of argv) {
     const [name, value] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -57,6 +59,16 @@ function parseArgs(argv: string[]): Options | 'help' | 'version' {
         const hex = need();
         if (!/^(0x)?[0-9a-fA-F]{1,16}$/.test(hex)) throw new UsageError(`invalid datapath id '${hex}' (expected up to 16 hex digits)`);
         options.datapathId = BigInt(hex.startsWith('0x') ? hex : `0x${hex}`);
+        break;
+      }
+      case '--port': {
+        const [portName = '', ofport] = need().split(':');
+        if (!isValidBridgeName(portName)) throw new UsageError(`invalid port name '${portName}'`);
+        if (options.ports.some((p) => p.name === portName) || portName === options.bridge) throw new UsageError(`duplicate port name '${portName}'`);
+        if (ofport !== undefined && (!/^\d+$/.test(ofport) || Number(ofport) < 1 || Number(ofport) >= 0xff00)) {
+          throw new UsageError(`invalid OpenFlow port number '${ofport}' (1 to 65279)`);
+        }
+        options.ports.push(ofport === undefined ? { name: portName } : { name: portName, ofport: Number(ofport) });
         break;
       }
       case '--pidfile': pidfile = value ?? true; break;
@@ -92,7 +104,7 @@ async function main(): Promise<void> {
   if (options.pidfile) writeFileSync(options.pidfile, `${process.pid}\n`);
   const bridge = await Bridge.create(options.bridge, options.rundir, {
     ...(options.datapathId !== undefined ? { datapathId: options.datapathId } : {}), softwareVersion: VERSION,
-  });
+  }, options.ports);
   log.info(`ofswitchd ${VERSION}: bridge ${bridge.name} ready, ovs-ofctl -O OpenFlow13 show unix:${bridge.mgmtPath}`);
 
   let stopping = false;

@@ -13,6 +13,12 @@ export function isValidBridgeName(name: string): boolean {
   return /^[^/\\\0]+$/.test(name) && name !== '.' && name !== '..' && name.length <= 15;
 }
 
+/** A port to create: its name and the OpenFlow port number it requests, if any. */
+export interface PortRequest {
+  name: string;
+  ofport?: number;
+}
+
 export class Bridge {
   readonly ofproto: Ofproto;
   readonly connmgr: ConnectionManager;
@@ -28,9 +34,12 @@ export class Bridge {
     return join(this.rundir, `${this.name}.mgmt`);
   }
 
-  static async create(name: string, rundir: string, options: OfprotoOptions = {}): Promise<Bridge> {
+  static async create(name: string, rundir: string, options: OfprotoOptions = {}, ports: PortRequest[] = []): Promise<Bridge> {
     if (!isValidBridgeName(name)) throw new Error(`${name}: invalid bridge name`);
     const bridge = new Bridge(name, rundir, options);
+    // Ports that request a number first, then the rest, as Open vSwitch's bridge does.
+    for (const p of ports.filter((p) => p.ofport !== undefined)) bridge.ofproto.addPort(p.name, p.ofport);
+    for (const p of ports.filter((p) => p.ofport === undefined)) bridge.ofproto.addPort(p.name);
     await bridge.connmgr.addService(`punix:${bridge.mgmtPath}`, 'service');
     return bridge;
   }

@@ -13,7 +13,7 @@ import {
   OFPC_FLOW_STATS, OFPC_FRAG_MASK, OFPC_GROUP_STATS, OFPC_PORT_STATS, OFPC_QUEUE_STATS, OFPC_TABLE_STATS,
   OFPET_BAD_REQUEST, OfpError, type OfpMessage, splitMultipart,
 } from '../../protocol/index.ts';
-import { localPort, macFromName, type OfPort } from './port.ts';
+import { devicelessPort, localPort, macFromName, type OfPort } from './port.ts';
 import { Vlog } from '../util/vlog.ts';
 
 const log = new Vlog('ofproto');
@@ -70,6 +70,19 @@ export class Ofproto {
     };
     const local = localPort(name, this.hwAddr);
     this.ports.set(local.portNo, local);
+  }
+
+  /**
+   * Adds a port, numbered `requested` when that number is free, otherwise with the lowest
+   * free number, as Open vSwitch honours ofport_request.
+   */
+  addPort(name: string, requested?: number): OfPort {
+    for (const p of this.ports.values()) if (p.name === name) throw new Error(`port ${name} already exists`);
+    let portNo = requested !== undefined && requested >= 1 && requested < 0xff00 && !this.ports.has(requested) ? requested : 1;
+    while (this.ports.has(portNo)) portNo++;
+    const port = devicelessPort(name, portNo);
+    this.ports.set(portNo, port);
+    return port;
   }
 
   handleMessage(conn: OfprotoClient, m: OfpMessage): void {

@@ -3,7 +3,7 @@
  * and the config/state/feature bits reported in port descriptions and port status.
  */
 import { createHash } from 'node:crypto';
-import { formatMac, OFPP_LOCAL, OFPPC_PORT_DOWN, OFPPS_LINK_DOWN, type Port } from '../../protocol/index.ts';
+import { formatMac, OFPP_LOCAL, OFPPC_PORT_DOWN, OFPPS_LINK_DOWN, OFPPS_LIVE, type Port } from '../../protocol/index.ts';
 
 export type OfPort = Port;
 
@@ -18,6 +18,14 @@ export function macFromName(name: string): string {
 export function localPort(bridgeName: string, hwAddr: string): OfPort {
   return {
     portNo: OFPP_LOCAL, hwAddr, name: bridgeName, config: OFPPC_PORT_DOWN, state: OFPPS_LINK_DOWN,
+    curr: 0, advertised: 0, supported: 0, peer: 0, currSpeed: 0, maxSpeed: 0,
+  };
+}
+
+/** A port with no device behind it yet, up and live like an Open vSwitch dummy port. */
+export function devicelessPort(name: string, portNo: number): OfPort {
+  return {
+    portNo, hwAddr: macFromName(`${name}/port`), name, config: 0, state: OFPPS_LIVE,
     curr: 0, advertised: 0, supported: 0, peer: 0, currSpeed: 0, maxSpeed: 0,
   };
 }
