@@ -28,6 +28,7 @@ export class Bridge {
     this.connmgr = new ConnectionManager(name, {
       handleMessage: (conn, message) => this.ofproto.handleMessage(conn, message),
     });
+    this.ofproto.start((kind, reason, message) => this.connmgr.sendAsync(kind, reason, message));
   }
 
   get mgmtPath(): string {
@@ -45,6 +46,7 @@ export class Bridge {
   }
 
   async close(): Promise<void> {
+    this.ofproto.stop();
     await this.connmgr.close();
   }
 }

@@ -9,7 +9,8 @@
  * first switch needs.
  */
 import type { Socket } from 'node:net';
-import { Ofconn, type OfconnHandler, type OfconnType } from './ofconn.ts';
+import type { OfpMessage } from '../../protocol/index.ts';
+import { type AsyncKind, Ofconn, type OfconnHandler, type OfconnType } from './ofconn.ts';
 import { PassiveListener } from './pvconn.ts';
 import { parseTarget } from './target.ts';
 import { Vlog } from '../util/vlog.ts';
@@ -45,6 +46,13 @@ export class ConnectionManager {
       },
     });
     this.connections.add(conn);
+  }
+
+  /** Sends an asynchronous message to every connection that wants it (Open vSwitch's connmgr_send_*). */
+  sendAsync(kind: AsyncKind, reason: number, message: OfpMessage): void {
+    for (const conn of this.connections) {
+      if (conn.receivesAsync(kind, reason)) conn.sendMessage({ ...message, xid: 0 });
+    }
   }
 
   async close(): Promise<void> {

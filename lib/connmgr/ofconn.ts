@@ -11,7 +11,7 @@
  */
 import type { Socket } from 'node:net';
 import {
-  decodeMessage, encodeMessage, OFP_VERSION, OfpError, OfpFramer, OfpFramingError, type OfpMessage, OFPET_HELLO_FAILED,
+  type AsyncConfig, decodeMessage, encodeMessage, OFP_VERSION, OFPCR_ROLE_EQUAL, OFPCR_ROLE_SLAVE, OfpError, OfpFramer, OfpFramingError, type OfpMessage, OFPET_HELLO_FAILED,
   OFPHFC_INCOMPATIBLE, OFPT_HELLO,
 } from '../../protocol/index.ts';
 import { Vlog } from '../util/vlog.ts';
@@ -22,6 +22,14 @@ export type OfconnState = 'hello' | 'active' | 'closed';
 /** Primary connections are controllers the switch connects to or that configured services accept;
  *  service connections are management clients such as ovs-ofctl on the bridge's .mgmt socket. */
 export type OfconnType = 'primary' | 'service';
+
+/** Kinds of asynchronous message, each filtered by its own mask of reasons. */
+export type AsyncKind = 'packet_in' | 'port_status' | 'flow_removed';
+
+/** Open vSwitch's OpenFlow 1.3 defaults (ofputil_async_cfg_default): [master/equal, slave]. */
+export function defaultAsyncConfig(): AsyncConfig {
+  return { packetInMask: [0x3, 0], portStatusMask: [0x7, 0x7], flowRemovedMask: [0xf, 0] };
+}
 
 /** Our supported versions: OpenFlow 1.3 only. */
 const ALLOWED_VERSIONS = 1 << OFP_VERSION;
@@ -60,6 +68,10 @@ export class Ofconn {
   state: OfconnState = 'hello';
   /** Bytes of packet data a packet-in may carry (OFPT_SET_CONFIG sets it per connection). */
   missSendLen: number;
+  /** Which asynchronous messages this connection wants (OFPT_SET_ASYNC). */
+  asyncConfig: AsyncConfig = defaultAsyncConfig();
+  /** OFPCR_ROLE_EQUAL, MASTER or SLAVE. */
+  role = OFPCR_ROLE_EQUAL;
   private readonly framer = new OfpFramer();
   private nextXid = 1;
 
@@ -74,6 +86,20 @@ export class Ofconn {
     socket.on('error', (err) => log.dbg(`${name}: ${err.message}`));
     socket.on('close', () => this.closed());
     this.sendMessage({ type: 'hello', xid: this.allocateXid(), elements: [{ type: 'versionbitmap', bitmaps: [ALLOWED_VERSIONS] }] });
+  }
+
+  /**
+   * Whether this connection is sent an asynchronous message of `kind` for `reason`. As in
+   * Open vSwitch, service connections (ovs-ofctl) get none until they set a nonzero
+   * miss_send_len, as `ovs-ofctl monitor` does.
+   */
+  receivesAsync(kind: AsyncKind, reason: number): boolean {
+    if (this.state !== 'active') return false;
+    if (this.type === 'service' && this.missSendLen === 0) return false;
+    const masks = kind === 'packet_in' ? this.asyncConfig.packetInMask
+      : kind === 'port_status' ? this.asyncConfig.portStatusMask : this.asyncConfig.flowRemovedMask;
+    const mask = masks[this.role === OFPCR_ROLE_SLAVE ? 1 : 0];
+    return reason < 32 && (mask & (1 << reason)) !== 0;
   }
 
   allocateXid(): number {

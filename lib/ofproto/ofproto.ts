@@ -1,28 +1,41 @@
 /*
- * One OpenFlow switch per bridge (Open vSwitch's ofproto): its identity (datapath id,
- * description), its ports and switch configuration, and the handling of every request a
- * controller or ovs-ofctl sends it.
+ * One OpenFlow switch per bridge (Open vSwitch's ofproto): identity (datapath id,
+ * description), ports, 254 flow tables, the group and meter tables, and the handling of
+ * every request a controller or ovs-ofctl sends.
  *
- * This first switch answers the handshake and inventory requests (features, config, echo,
- * barrier, description, port descriptions). Everything it does not implement yet is refused
- * with the error the specification assigns: OFPBRC_BAD_TYPE for a message type,
- * OFPBRC_BAD_MULTIPART for a multipart type, OFPBRC_BAD_EXPERIMENTER for an experimenter.
+ * Requests are handled to completion in arrival order, each change inside a Transaction, so
+ * a barrier reply always follows the effects of everything before it. Asynchronous messages
+ * (flow-removed, port-status) go out through the AsyncSink the bridge provides, after the
+ * change that caused them has committed. Times are milliseconds on the monotonic clock.
  */
 import {
-  type MultipartReplyBody, type MultipartRequest, OFPBRC_BAD_EXPERIMENTER, OFPBRC_BAD_MULTIPART, OFPBRC_BAD_TYPE,
-  OFPC_FLOW_STATS, OFPC_FRAG_MASK, OFPC_GROUP_STATS, OFPC_PORT_STATS, OFPC_QUEUE_STATS, OFPC_TABLE_STATS,
-  OFPET_BAD_REQUEST, OfpError, type OfpMessage, splitMultipart,
+  type AsyncConfig, encodeMessage, type MultipartReplyBody, type MultipartRequest, OFPBRC_BAD_EXPERIMENTER, OFPBRC_BAD_MULTIPART,
+  OFPBRC_BAD_TYPE, OFPC_FLOW_STATS, OFPC_FRAG_MASK, OFPC_GROUP_STATS, OFPC_PORT_STATS, OFPC_QUEUE_STATS,
+  OFPC_TABLE_STATS, OFPET_BAD_REQUEST, OFPET_TABLE_MOD_FAILED, OfpError, type OfpMessage, OFPFF_SEND_FLOW_REM,
+  OFPTMFC_BAD_TABLE,
+  OFPRR_GROUP_DELETE, OFPRR_HARD_TIMEOUT, OFPRR_IDLE_TIMEOUT, OFPRR_METER_DELETE, splitMultipart,
 } from '../../protocol/index.ts';
+import { BundleCommitError, BundleSet } from './bundles.ts';
+import { applyFlowMod, checkFlowModHeader, type FlowTableContext } from './flow-mod.ts';
+import { aggregateStats, flowStats, selectForStats, tableStats } from './flow-stats.ts';
+import { GroupTable } from './group-table.ts';
+import { MeterTable } from './meter-table.ts';
+import { applyPortMod, portStats, queueConfig } from './port-mod.ts';
 import { devicelessPort, localPort, macFromName, type OfPort } from './port.ts';
+import { duration, newTable, type OfTable, type Rule } from './rule.ts';
+import { tableFeatures } from './table-features.ts';
+import { atomically, type Transaction } from './transaction.ts';
 import { Vlog } from '../util/vlog.ts';
 
 const log = new Vlog('ofproto');
 
 /** Packet-in buffers the switch offers (the seeds' pktbuf: 256 slots). */
 export const PKTBUF_CNT = 256;
-/** Tables reported in the features reply; table 255 is OFPTT_ALL and 254 is reserved, as in OVS. */
+/** Flow tables: 0..253, as Open vSwitch reports (table 254 is reserved, 255 means "all"). */
 export const N_TABLES = 254;
 const CAPABILITIES = OFPC_FLOW_STATS | OFPC_TABLE_STATS | OFPC_PORT_STATS | OFPC_GROUP_STATS | OFPC_QUEUE_STATS;
+/** How often rule timeouts are checked: well within the 1 s the issue allows. */
+const EXPIRY_INTERVAL_MS = 100;
 
 /**
  * What ofproto needs of a connection (lib/connmgr's Ofconn provides it): a way to answer,
@@ -31,8 +44,15 @@ const CAPABILITIES = OFPC_FLOW_STATS | OFPC_TABLE_STATS | OFPC_PORT_STATS | OFPC
 export interface OfprotoClient {
   readonly name: string;
   missSendLen: number;
+  asyncConfig: AsyncConfig;
   sendMessage(message: OfpMessage): void;
+  /** Answers `raw` (a request this connection sent) with an OpenFlow error. */
+  sendError(error: OfpError, raw: Buffer, xid: number): void;
 }
+
+export type AsyncKind = 'packet_in' | 'port_status' | 'flow_removed';
+/** Delivers an asynchronous message to every connection whose async config wants it. */
+export type AsyncSink = (kind: AsyncKind, reason: number, message: OfpMessage) => void;
 
 export interface SwitchDescription {
   mfrDesc: string;
@@ -47,29 +67,77 @@ export interface OfprotoOptions {
   datapathId?: bigint;
   description?: Partial<SwitchDescription>;
   softwareVersion?: string;
+  /** The monotonic clock in milliseconds (tests may substitute one). */
+  now?: () => number;
 }
 
 function refuse(code: number, detail: string): never {
   throw new OfpError(OFPET_BAD_REQUEST, code, detail);
 }
 
-export class Ofproto {
+function usesGroup(rule: Rule, groupId: number): boolean {
+  return rule.instructions.some((i) => (i.type === 'apply_actions' || i.type === 'write_actions') &&
+    i.actions.some((a) => a.type === 'group' && a.groupId === groupId));
+}
+
+function usesMeter(rule: Rule, meterId: number): boolean {
+  return rule.instructions.some((i) => i.type === 'meter' && i.meterId === meterId);
+}
+
+export class Ofproto implements FlowTableContext {
   readonly hwAddr: string;
   readonly datapathId: bigint;
   readonly description: SwitchDescription;
   /** Switch-wide IP fragment handling (OFPC_FRAG_*), set by OFPT_SET_CONFIG. */
   fragHandling = 0;
   readonly ports = new Map<number, OfPort>();
+  readonly portCreatedMs = new Map<number, number>();
+  readonly tables: OfTable[] = Array.from({ length: N_TABLES }, (_, id) => newTable(id));
+  readonly groups: GroupTable;
+  readonly meters: MeterTable;
+  /** Rules with an idle or hard timeout, checked by the expiry timer. */
+  private readonly timedRules = new Set<Rule>();
+  private asyncSink: AsyncSink = () => undefined;
+  private readonly bundleSets = new WeakMap<OfprotoClient, BundleSet>();
+  private expiryTimer: NodeJS.Timeout | undefined;
+  readonly now: () => number;
 
   constructor(readonly name: string, options: OfprotoOptions = {}) {
+    this.now = options.now ?? (() => performance.now());
     this.hwAddr = macFromName(name);
     this.datapathId = options.datapathId ?? BigInt(`0x${this.hwAddr.replaceAll(':', '')}`);
     this.description = {
       mfrDesc: 'ofswitch project', hwDesc: 'ofswitch', swDesc: options.softwareVersion ?? '0.0.0',
       serialNum: 'None', dpDesc: 'None', ...options.description,
     };
-    const local = localPort(name, this.hwAddr);
-    this.ports.set(local.portNo, local);
+    this.addPortRecord(localPort(name, this.hwAddr));
+    this.groups = new GroupTable({
+      tables: this.tables, now: this.now, groupExists: (id) => this.groups.exists(id), meterExists: (id) => this.meters.exists(id),
+      removeFlowsUsingGroup: (id, txn) => this.removeRulesWhere((r) => usesGroup(r, id), OFPRR_GROUP_DELETE, txn),
+      flowsUsingGroup: (id) => this.countRulesWhere((r) => usesGroup(r, id)),
+    });
+    this.meters = new MeterTable({
+      now: this.now,
+      removeFlowsUsingMeter: (id, txn) => this.removeRulesWhere((r) => usesMeter(r, id), OFPRR_METER_DELETE, txn),
+      flowsUsingMeter: (id) => this.countRulesWhere((r) => usesMeter(r, id)),
+    });
+  }
+
+  /** Starts timeouts and connects asynchronous messages to the bridge's connections. */
+  start(sink: AsyncSink): void {
+    this.asyncSink = sink;
+    this.expiryTimer ??= setInterval(() => this.expireRules(), EXPIRY_INTERVAL_MS);
+    this.expiryTimer.unref();
+  }
+
+  stop(): void {
+    if (this.expiryTimer) clearInterval(this.expiryTimer);
+    this.expiryTimer = undefined;
+  }
+
+  private addPortRecord(port: OfPort): void {
+    this.ports.set(port.portNo, port);
+    this.portCreatedMs.set(port.portNo, this.now());
   }
 
   /**
@@ -81,9 +149,69 @@ export class Ofproto {
     let portNo = requested !== undefined && requested >= 1 && requested < 0xff00 && !this.ports.has(requested) ? requested : 1;
     while (this.ports.has(portNo)) portNo++;
     const port = devicelessPort(name, portNo);
-    this.ports.set(portNo, port);
+    this.addPortRecord(port);
     return port;
   }
+
+  // ---- the flow table context (used by flow-mod.ts, groups and meters) ----
+
+  groupExists(groupId: number): boolean {
+    return this.groups.exists(groupId);
+  }
+
+  meterExists(meterId: number): boolean {
+    return this.meters.exists(meterId);
+  }
+
+  insertRule(rule: Rule, txn: Transaction): void {
+    this.tables[rule.tableId]!.rules.insert(rule);
+    if (rule.idleTimeout || rule.hardTimeout) this.timedRules.add(rule);
+    txn.undo(() => {
+      this.tables[rule.tableId]!.rules.remove(rule);
+      this.timedRules.delete(rule);
+    });
+  }
+
+  removeRule(rule: Rule, reason: number, txn: Transaction): void {
+    if (!this.tables[rule.tableId]!.rules.remove(rule)) return;
+    this.timedRules.delete(rule);
+    txn.undo(() => {
+      this.tables[rule.tableId]!.rules.insert(rule);
+      if (rule.idleTimeout || rule.hardTimeout) this.timedRules.add(rule);
+    });
+    if (rule.flags & OFPFF_SEND_FLOW_REM) txn.afterCommit(() => this.sendFlowRemoved(rule, reason));
+  }
+
+  private removeRulesWhere(test: (r: Rule) => boolean, reason: number, txn: Transaction): void {
+    for (const table of this.tables) for (const rule of [...table.rules]) if (test(rule)) this.removeRule(rule, reason, txn);
+  }
+
+  private countRulesWhere(test: (r: Rule) => boolean): number {
+    let n = 0;
+    for (const table of this.tables) for (const rule of table.rules) if (test(rule)) n++;
+    return n;
+  }
+
+  private sendFlowRemoved(rule: Rule, reason: number): void {
+    this.asyncSink('flow_removed', reason, {
+      type: 'flow_removed', xid: 0, cookie: rule.cookie, priority: rule.priority, reason, tableId: rule.tableId,
+      ...duration(rule.createdMs, this.now()), idleTimeout: rule.idleTimeout, hardTimeout: rule.hardTimeout,
+      packetCount: rule.packetCount, byteCount: rule.byteCount, match: rule.match,
+    });
+  }
+
+  /** Removes rules whose hard or idle timeout has passed (hard first, as Open vSwitch checks). */
+  expireRules(): void {
+    const now = this.now();
+    const expired: Array<[Rule, number]> = [];
+    for (const rule of this.timedRules) {
+      if (rule.hardTimeout && now - rule.modifiedMs >= rule.hardTimeout * 1000) expired.push([rule, OFPRR_HARD_TIMEOUT]);
+      else if (rule.idleTimeout && now - rule.usedMs >= rule.idleTimeout * 1000) expired.push([rule, OFPRR_IDLE_TIMEOUT]);
+    }
+    if (expired.length) atomically((txn) => { for (const [rule, reason] of expired) this.removeRule(rule, reason, txn); });
+  }
+
+  // ---- requests ----
 
   handleMessage(conn: OfprotoClient, m: OfpMessage): void {
     switch (m.type) {
@@ -107,34 +235,145 @@ export class Ofproto {
         // Requests are handled to completion in arrival order, so every earlier one is done.
         conn.sendMessage({ type: 'barrier_reply', xid: m.xid });
         return;
+      case 'flow_mod':
+        atomically((txn) => applyFlowMod(this, m, txn));
+        return;
+      case 'group_mod':
+        atomically((txn) => this.groups.apply(m, txn));
+        return;
+      case 'meter_mod':
+        atomically((txn) => this.meters.apply(m, txn));
+        return;
+      case 'port_mod':
+        atomically((txn) => this.portMod(m, txn));
+        return;
+      case 'table_mod':
+        // OpenFlow 1.3 defines no table configuration bits (the 1.1 miss bits are deprecated).
+        if (m.tableId !== 0xff && m.tableId >= N_TABLES) throw new OfpError(OFPET_TABLE_MOD_FAILED, OFPTMFC_BAD_TABLE, `table ${m.tableId}`);
+        return;
       case 'multipart_request':
         this.handleMultipart(conn, m);
+        return;
+      case 'queue_get_config_request':
+        conn.sendMessage({ type: 'queue_get_config_reply', xid: m.xid, port: m.port, queues: queueConfig(this.ports, m.port) });
+        return;
+      case 'get_async_request':
+        conn.sendMessage({ type: 'get_async_reply', xid: m.xid, ...conn.asyncConfig });
+        return;
+      case 'set_async':
+        conn.asyncConfig = { packetInMask: m.packetInMask, portStatusMask: m.portStatusMask, flowRemovedMask: m.flowRemovedMask };
         return;
       case 'echo_reply':
         return;
       case 'error':
         log.info(`${conn.name}: controller reported error type ${m.errType} code ${m.code}`);
         return;
-      case 'experimenter': case 'bundle_control': case 'bundle_add':
-        refuse(OFPBRC_BAD_EXPERIMENTER, `${m.type} is not supported yet`);
+      case 'bundle_control':
+        this.bundles(conn).control(m, {
+          commitBundle: (messages) => this.commitBundle(messages),
+          sendError: (error, raw, xid) => conn.sendError(error, raw, xid),
+          reply: (message) => conn.sendMessage(message),
+        });
+        return;
+      case 'bundle_add':
+        this.bundles(conn).add(m, encodeMessage(m.message), (inner) => {
+          if (inner.type === 'flow_mod') checkFlowModHeader(this, inner);
+          if (inner.type === 'packet_out') refuse(OFPBRC_BAD_TYPE, 'packet_out is not supported yet');
+        });
+        return;
+      case 'experimenter':
+        refuse(OFPBRC_BAD_EXPERIMENTER, `experimenter 0x${m.experimenter.toString(16)} is not supported`);
         break;
       default:
-        refuse(OFPBRC_BAD_TYPE, `${m.type} is not supported yet`);
+        refuse(OFPBRC_BAD_TYPE, `${m.type} is not supported`);
     }
   }
 
+  private bundles(conn: OfprotoClient): BundleSet {
+    let set = this.bundleSets.get(conn);
+    if (!set) {
+      set = new BundleSet();
+      this.bundleSets.set(conn, set);
+    }
+    return set;
+  }
+
+  /** Applies bundled modifications all together, or none of them. */
+  private commitBundle(messages: OfpMessage[]): void {
+    atomically((txn) => {
+      messages.forEach((m, index) => {
+        try {
+          if (m.type === 'flow_mod') applyFlowMod(this, m, txn);
+          else if (m.type === 'group_mod') this.groups.apply(m, txn);
+          else if (m.type === 'port_mod') this.portMod(m, txn);
+        } catch (e) {
+          if (e instanceof OfpError) throw new BundleCommitError(index, e);
+          throw e;
+        }
+      });
+    });
+  }
+
+  private portMod(m: Extract<OfpMessage, { type: 'port_mod' }>, txn: Transaction): void {
+    const change = applyPortMod(this.ports, m);
+    if (!change) return;
+    const { before, after } = change;
+    this.ports.set(after.portNo, after);
+    txn.undo(() => this.ports.set(before.portNo, before));
+    txn.afterCommit(() => this.asyncSink('port_status', 2, { type: 'port_status', xid: 0, reason: 2, port: after }));
+  }
+
   private handleMultipart(conn: OfprotoClient, request: MultipartRequest): void {
-    let body: MultipartReplyBody;
-    switch (request.body.mpType) {
+    const now = this.now();
+    const body = request.body;
+    let reply: MultipartReplyBody;
+    switch (body.mpType) {
       case 'desc':
-        body = { mpType: 'desc', ...this.description };
+        reply = { mpType: 'desc', ...this.description };
+        break;
+      case 'flow':
+        reply = { mpType: 'flow', flows: selectForStats(this, body).map((r) => flowStats(r, now)) };
+        break;
+      case 'aggregate':
+        reply = { mpType: 'aggregate', ...aggregateStats(selectForStats(this, body)) };
+        break;
+      case 'table':
+        reply = { mpType: 'table', tables: tableStats(this.tables) };
+        break;
+      case 'port_stats':
+        reply = { mpType: 'port_stats', ports: portStats(this.ports, this.portCreatedMs, body.portNo, now) };
         break;
       case 'port_desc':
-        body = { mpType: 'port_desc', ports: [...this.ports.values()].sort((a, b) => a.portNo - b.portNo) };
+        reply = { mpType: 'port_desc', ports: [...this.ports.values()].sort((a, b) => a.portNo - b.portNo) };
+        break;
+      case 'queue':
+        reply = { mpType: 'queue', queues: [] };
+        break;
+      case 'group':
+        reply = { mpType: 'group', groups: this.groups.stats(body.groupId, now) };
+        break;
+      case 'group_desc':
+        reply = { mpType: 'group_desc', groups: this.groups.desc() };
+        break;
+      case 'group_features':
+        reply = { mpType: 'group_features', ...this.groups.features() };
+        break;
+      case 'meter':
+        reply = { mpType: 'meter', meters: this.meters.stats(body.meterId, now) };
+        break;
+      case 'meter_config':
+        reply = { mpType: 'meter_config', meters: this.meters.config(body.meterId) };
+        break;
+      case 'meter_features':
+        reply = { mpType: 'meter_features', ...this.meters.features() };
+        break;
+      case 'table_features':
+        reply = { mpType: 'table_features', tables: tableFeatures(this.tables) };
         break;
       default:
-        refuse(OFPBRC_BAD_MULTIPART, `multipart ${request.body.mpType} is not supported yet`);
+        refuse(OFPBRC_BAD_MULTIPART, `multipart ${body.mpType} is not supported`);
     }
-    for (const part of splitMultipart({ type: 'multipart_reply', xid: request.xid, flags: 0, body })) conn.sendMessage(part);
+    for (const part of splitMultipart({ type: 'multipart_reply', xid: request.xid, flags: 0, body: reply })) conn.sendMessage(part);
   }
 }
+

@@ -1,0 +1,140 @@
+/*
+ * Flow keys and masks: every OpenFlow-basic field at a fixed offset of one byte array, in
+ * its wire (big-endian) form. A packet's flow key and a rule's match share this layout, so
+ * that matching is byte-wise `(key & mask) == value` — for OpenFlow tables and, later, for
+ * the datapath's megaflows (Open vSwitch's struct flow / struct minimask).
+ *
+ * A match converts to (value, mask) with the mask clipped to each field's valid bits; the
+ * canonical OXM list is read back from (value, mask) in field-number order, dropping
+ * wildcarded fields and writing full masks as exact matches, as Open vSwitch reports them.
+ */
+import {
+  type BasicOxm, type Match, OfpError, OFPBMC_BAD_FIELD, OFPET_BAD_MATCH, OXM_FIELDS, type OxmFieldName, type OxmField,
+  oxmValueBytes, oxmValueFromBytes,
+} from '../../protocol/index.ts';
+
+export interface FieldSlot {
+  name: OxmFieldName;
+  offset: number;
+  bytes: number;
+  /** The field's valid bits as a mask (vlan_vid: 0x1fff; ip_dscp: 0x3f; ...), in wire form. */
+  fullMask: Uint8Array;
+}
+
+/** Bits that are meaningful in each field narrower than its wire width. */
+const VALID_BITS: Partial<Record<OxmFieldName, number>> = {
+  vlan_vid: 0x1fff, vlan_pcp: 0x07, ip_dscp: 0x3f, ip_ecn: 0x03, ipv6_flabel: 0xfffff, mpls_label: 0xfffff,
+  mpls_tc: 0x07, mpls_bos: 0x01, ipv6_exthdr: 0x1ff,
+};
+
+function fullMaskOf(name: OxmFieldName, bytes: number): Uint8Array {
+  const mask = new Uint8Array(bytes).fill(0xff);
+  const valid = VALID_BITS[name];
+  if (valid !== undefined) {
+    for (let i = 0; i < bytes; i++) mask[bytes - 1 - i] = Math.floor(valid / 2 ** (8 * i)) & 0xff;
+  }
+  return mask;
+}
+
+export const FIELD_SLOTS: readonly FieldSlot[] = (() => {
+  let offset = 0;
+  return OXM_FIELDS.map((f) => {
+    const slot = { name: f.name, offset, bytes: f.bytes, fullMask: fullMaskOf(f.name, f.bytes) };
+    offset += f.bytes;
+    return slot;
+  });
+})();
+export const FLOW_KEY_BYTES = FIELD_SLOTS.reduce((n, s) => n + s.bytes, 0);
+const SLOT_BY_NAME = new Map<string, FieldSlot>(FIELD_SLOTS.map((s) => [s.name, s]));
+
+export function fieldSlot(name: OxmFieldName): FieldSlot {
+  return SLOT_BY_NAME.get(name)!;
+}
+
+/** A match as (value, mask) over the flow-key layout; value has no bits outside mask. */
+export interface MaskedKey {
+  value: Uint8Array;
+  mask: Uint8Array;
+}
+
+/**
+ * Converts an OXM match to (value, mask). Opaque entries (other OXM classes) cannot be
+ * matched by this switch: OFPBMC_BAD_FIELD, as for any field a switch does not support.
+ */
+export function matchToMaskedKey(match: Match): MaskedKey {
+  const value = new Uint8Array(FLOW_KEY_BYTES);
+  const mask = new Uint8Array(FLOW_KEY_BYTES);
+  for (const entry of match) {
+    if (entry.field === 'opaque') {
+      throw new OfpError(OFPET_BAD_MATCH, OFPBMC_BAD_FIELD, `unsupported OXM field 0x${entry.header.toString(16)}`);
+    }
+    const slot = fieldSlot(entry.field);
+    const v = oxmValueBytes(entry.field, entry.value);
+    const m = entry.mask === undefined ? slot.fullMask : oxmValueBytes(entry.field, entry.mask);
+    for (let i = 0; i < slot.bytes; i++) {
+      const bits = m[i]! & slot.fullMask[i]!;
+      mask[slot.offset + i] = bits;
+      value[slot.offset + i] = v[i]! & bits;
+    }
+  }
+  return { value, mask };
+}
+
+function isZero(bytes: Uint8Array, offset: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (bytes[offset + i] !== 0) return false;
+  return true;
+}
+
+function equalsAt(bytes: Uint8Array, offset: number, other: Uint8Array): boolean {
+  for (let i = 0; i < other.length; i++) if (bytes[offset + i] !== other[i]) return false;
+  return true;
+}
+
+/** The canonical OXM list of (value, mask): field-number order, wildcards dropped, full masks exact. */
+export function maskedKeyToMatch(key: MaskedKey): Match {
+  const match: OxmField[] = [];
+  for (const slot of FIELD_SLOTS) {
+    if (isZero(key.mask, slot.offset, slot.bytes)) continue;
+    const value = oxmValueFromBytes(slot.name, key.value, slot.offset);
+    if (equalsAt(key.mask, slot.offset, slot.fullMask)) {
+      match.push({ field: slot.name, value } as BasicOxm);
+    } else {
+      match.push({ field: slot.name, value, mask: oxmValueFromBytes(slot.name, key.mask, slot.offset) } as BasicOxm);
+    }
+  }
+  return match;
+}
+
+/** Whether two masked keys are the same match (same fields, masks and values). */
+export function sameMaskedKey(a: MaskedKey, b: MaskedKey): boolean {
+  for (let i = 0; i < FLOW_KEY_BYTES; i++) if (a.mask[i] !== b.mask[i] || a.value[i] !== b.value[i]) return false;
+  return true;
+}
+
+/**
+ * Whether `rule` is at least as specific as `filter` (OpenFlow's non-strict matching for
+ * modify, delete and stats): every bit the filter matches, the rule matches too, with the
+ * same value.
+ */
+export function coversFilter(rule: MaskedKey, filter: MaskedKey): boolean {
+  for (let i = 0; i < FLOW_KEY_BYTES; i++) {
+    const fm = filter.mask[i]!;
+    if (fm === 0) continue;
+    if ((fm & ~rule.mask[i]!) !== 0 || (rule.value[i]! & fm) !== filter.value[i]) return false;
+  }
+  return true;
+}
+
+/** Whether some packet could match both (OFPFF_CHECK_OVERLAP): no common bit disagrees. */
+export function overlaps(a: MaskedKey, b: MaskedKey): boolean {
+  for (let i = 0; i < FLOW_KEY_BYTES; i++) {
+    if (((a.value[i]! ^ b.value[i]!) & a.mask[i]! & b.mask[i]!) !== 0) return false;
+  }
+  return true;
+}
+
+/** Whether a packet's flow key matches (value, mask). */
+export function keyMatches(flowKey: Uint8Array, m: MaskedKey): boolean {
+  for (let i = 0; i < FLOW_KEY_BYTES; i++) if ((flowKey[i]! & m.mask[i]!) !== m.value[i]) return false;
+  return true;
+}

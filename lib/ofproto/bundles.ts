@@ -1,0 +1,116 @@
+/*
+ * Bundles: the ONF extension EXT-230 that OpenFlow 1.3 controllers (and `ovs-ofctl --bundle`)
+ * use to apply several modifications at once. A connection opens a bundle, adds flow-mods,
+ * group-mods, port-mods or packet-outs to it, closes it and commits it: the commit applies
+ * every message in order or, if one fails, none of them (Open vSwitch's ofproto/bundles.c).
+ *
+ * Errors are ONF experimenter errors (OFPET_EXPERIMENTER, experimenter 0x4f4e4600, exp_type
+ * 2300 + the OpenFlow 1.4 OFPBFC_* code), as Open vSwitch sends them over OpenFlow 1.3.
+ */
+import {
+  type BundleAdd, type BundleControl, OFPBCT_CLOSE_REQUEST, OFPBCT_COMMIT_REQUEST, OFPBCT_DISCARD_REQUEST,
+  OFPBCT_OPEN_REQUEST, OFPBF_ATOMIC, OFPBF_ORDERED, OFPET_EXPERIMENTER, OfpError, type OfpMessage, ONF_EXPERIMENTER_ID,
+} from '../../protocol/index.ts';
+
+/** OpenFlow 1.4 bundle failure codes; over 1.3 they travel as exp_type 2300 + code. */
+export const OFPBFC_BAD_ID = 2;
+export const OFPBFC_BUNDLE_CLOSED = 4;
+export const OFPBFC_BAD_TYPE = 6;
+export const OFPBFC_BAD_FLAGS = 7;
+export const OFPBFC_MSG_BAD_XID = 9;
+export const OFPBFC_MSG_UNSUP = 10;
+export const OFPBFC_MSG_FAILED = 13;
+const ONF_BUNDLE_ERROR_BASE = 2300;
+
+export function bundleError(code: number, detail: string): OfpError {
+  return new OfpError(OFPET_EXPERIMENTER, ONF_BUNDLE_ERROR_BASE + code, detail, ONF_EXPERIMENTER_ID);
+}
+
+interface Bundle {
+  flags: number;
+  closed: boolean;
+  /** The bundled messages with their original bytes, for the error of a failing one. */
+  messages: Array<{ message: OfpMessage; raw: Buffer }>;
+}
+
+const BUNDLEABLE = new Set<OfpMessage['type']>(['flow_mod', 'group_mod', 'port_mod', 'packet_out']);
+const KNOWN_FLAGS = OFPBF_ATOMIC | OFPBF_ORDERED;
+
+export interface BundleHost {
+  /** Applies every message in one transaction; throws { index, error } for the first that fails. */
+  commitBundle(messages: OfpMessage[]): void;
+  /** Sends `error` to the connection as the answer to `raw`. */
+  sendError(error: OfpError, raw: Buffer, xid: number): void;
+  reply(message: OfpMessage): void;
+}
+
+/** Raised by BundleHost.commitBundle: which message failed, and why. */
+export class BundleCommitError extends Error {
+  constructor(readonly index: number, readonly error: OfpError) {
+    super(`bundled message ${index} failed: ${error.message}`);
+  }
+}
+
+/** The bundles of one connection. */
+export class BundleSet {
+  private readonly bundles = new Map<number, Bundle>();
+
+  control(m: BundleControl, host: BundleHost): void {
+    if (m.flags & ~KNOWN_FLAGS) throw bundleError(OFPBFC_BAD_FLAGS, `bundle flags 0x${m.flags.toString(16)}`);
+    const bundle = this.bundles.get(m.bundleId);
+    switch (m.controlType) {
+      case OFPBCT_OPEN_REQUEST:
+        if (bundle) {
+          this.bundles.delete(m.bundleId);
+          throw bundleError(OFPBFC_BAD_ID, `bundle ${m.bundleId} already exists`);
+        }
+        this.bundles.set(m.bundleId, { flags: m.flags, closed: false, messages: [] });
+        break;
+      case OFPBCT_CLOSE_REQUEST:
+        if (!bundle) throw bundleError(OFPBFC_BAD_ID, `no bundle ${m.bundleId}`);
+        if (bundle.closed) throw bundleError(OFPBFC_BUNDLE_CLOSED, `bundle ${m.bundleId} is closed`);
+        if (bundle.flags !== m.flags) throw bundleError(OFPBFC_BAD_FLAGS, 'flags differ from the open request');
+        bundle.closed = true;
+        break;
+      case OFPBCT_COMMIT_REQUEST:
+        if (!bundle) throw bundleError(OFPBFC_BAD_ID, `no bundle ${m.bundleId}`);
+        // The bundle is gone after a commit, whatever its outcome.
+        this.bundles.delete(m.bundleId);
+        if (bundle.flags !== m.flags) throw bundleError(OFPBFC_BAD_FLAGS, 'flags differ from the open request');
+        try {
+          host.commitBundle(bundle.messages.map((b) => b.message));
+        } catch (e) {
+          if (!(e instanceof BundleCommitError)) throw e;
+          const failed = bundle.messages[e.index]!;
+          host.sendError(e.error, failed.raw, failed.message.xid);
+          throw bundleError(OFPBFC_MSG_FAILED, e.message);
+        }
+        break;
+      case OFPBCT_DISCARD_REQUEST:
+        if (!bundle) throw bundleError(OFPBFC_BAD_ID, `no bundle ${m.bundleId}`);
+        this.bundles.delete(m.bundleId);
+        break;
+      default:
+        throw bundleError(OFPBFC_BAD_TYPE, `bundle control type ${m.controlType} is a reply`);
+    }
+    host.reply({ type: 'bundle_control', xid: m.xid, bundleId: m.bundleId, controlType: m.controlType + 1, flags: 0, properties: Buffer.alloc(0) });
+  }
+
+  /** Adds a message; `innerRaw` is its own encoding, echoed if it fails at commit. */
+  add(m: BundleAdd, innerRaw: Buffer, check: (message: OfpMessage) => void): void {
+    if (m.flags & ~KNOWN_FLAGS) throw bundleError(OFPBFC_BAD_FLAGS, `bundle flags 0x${m.flags.toString(16)}`);
+    if (!BUNDLEABLE.has(m.message.type)) throw bundleError(OFPBFC_MSG_UNSUP, `${m.message.type} cannot be bundled`);
+    if (m.message.xid !== m.xid) throw bundleError(OFPBFC_MSG_BAD_XID, 'bundled message xid differs from the bundle add');
+    check(m.message);
+    let bundle = this.bundles.get(m.bundleId);
+    if (!bundle) {
+      bundle = { flags: m.flags, closed: false, messages: [] };
+      this.bundles.set(m.bundleId, bundle);
+    } else if (bundle.closed) {
+      throw bundleError(OFPBFC_BUNDLE_CLOSED, `bundle ${m.bundleId} is closed`);
+    } else if (bundle.flags !== m.flags) {
+      throw bundleError(OFPBFC_BAD_FLAGS, 'flags differ from the open request');
+    }
+    bundle.messages.push({ message: m.message, raw: innerRaw });
+  }
+}

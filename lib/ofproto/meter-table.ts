@@ -1,0 +1,116 @@
+/*
+ * The meter table (OFPT_METER_MOD, meter stats, config and features). Meters have DROP and
+ * DSCP_REMARK bands (Open vSwitch's userspace datapath has DROP only) and report the burst
+ * size the controller set. Deleting a meter removes the flows that use it (reason
+ * OFPRR_METER_DELETE). Rates are enforced by the datapath; here they are configuration.
+ */
+import {
+  type MeterBand, type MeterConfig, type MeterMod, type MeterStats, OFPET_METER_MOD_FAILED, OfpError, OFPM_ALL, OFPM_MAX,
+  OFPMBT_DROP, OFPMBT_DSCP_REMARK, OFPMC_ADD, OFPMC_DELETE, OFPMC_MODIFY, OFPMF_BURST, OFPMF_KBPS, OFPMF_PKTPS,
+  OFPMF_STATS, OFPMMFC_BAD_BAND, OFPMMFC_BAD_BAND_VALUE, OFPMMFC_BAD_BURST, OFPMMFC_BAD_COMMAND, OFPMMFC_BAD_FLAGS,
+  OFPMMFC_BAD_RATE, OFPMMFC_INVALID_METER, OFPMMFC_METER_EXISTS, OFPMMFC_OUT_OF_BANDS, OFPMMFC_UNKNOWN_METER,
+} from '../../protocol/index.ts';
+import { duration } from './rule.ts';
+import type { Transaction } from './transaction.ts';
+
+export interface Meter {
+  meterId: number;
+  flags: number;
+  bands: MeterBand[];
+  createdMs: number;
+  packetInCount: bigint;
+  byteInCount: bigint;
+  bandCounts: Array<{ packetBandCount: bigint; byteBandCount: bigint }>;
+}
+
+export interface MeterTableContext {
+  now(): number;
+  removeFlowsUsingMeter(meterId: number, txn: Transaction): void;
+  flowsUsingMeter(meterId: number): number;
+}
+
+export const MAX_METERS = 65536;
+export const MAX_BANDS = 8;
+const ALL_FLAGS = OFPMF_KBPS | OFPMF_PKTPS | OFPMF_BURST | OFPMF_STATS;
+
+function fail(code: number, detail: string): never {
+  throw new OfpError(OFPET_METER_MOD_FAILED, code, detail);
+}
+
+export class MeterTable {
+  readonly meters = new Map<number, Meter>();
+
+  constructor(private readonly ctx: MeterTableContext) {}
+
+  exists(meterId: number): boolean {
+    return this.meters.has(meterId);
+  }
+
+  apply(mm: MeterMod, txn: Transaction): void {
+    if (mm.command > OFPMC_DELETE) fail(OFPMMFC_BAD_COMMAND, `meter command ${mm.command}`);
+    if (mm.command === OFPMC_DELETE) {
+      this.delete(mm.meterId, txn);
+      return;
+    }
+    if (mm.meterId === 0 || mm.meterId > OFPM_MAX) fail(OFPMMFC_INVALID_METER, `meter id 0x${mm.meterId.toString(16)}`);
+    const old = this.meters.get(mm.meterId);
+    if (mm.command === OFPMC_ADD && old) fail(OFPMMFC_METER_EXISTS, `meter ${mm.meterId} exists`);
+    if (mm.command === OFPMC_MODIFY && !old) fail(OFPMMFC_UNKNOWN_METER, `meter ${mm.meterId} does not exist`);
+    if (!old && this.meters.size >= MAX_METERS) fail(OFPMMFC_INVALID_METER, 'out of meters');
+    this.checkFlagsAndBands(mm);
+    const meter: Meter = {
+      meterId: mm.meterId, flags: mm.flags, bands: mm.bands, createdMs: old?.createdMs ?? this.ctx.now(),
+      packetInCount: old?.packetInCount ?? 0n, byteInCount: old?.byteInCount ?? 0n,
+      bandCounts: mm.bands.map(() => ({ packetBandCount: 0n, byteBandCount: 0n })),
+    };
+    this.meters.set(mm.meterId, meter);
+    txn.undo(() => (old ? this.meters.set(mm.meterId, old) : this.meters.delete(mm.meterId)));
+  }
+
+  private checkFlagsAndBands(mm: MeterMod): void {
+    if ((mm.flags & ~ALL_FLAGS) !== 0 || ((mm.flags & OFPMF_KBPS) !== 0) === ((mm.flags & OFPMF_PKTPS) !== 0)) {
+      fail(OFPMMFC_BAD_FLAGS, `meter flags 0x${mm.flags.toString(16)}: exactly one of KBPS and PKTPS`);
+    }
+    if (mm.bands.length > MAX_BANDS) fail(OFPMMFC_OUT_OF_BANDS, `${mm.bands.length} bands, at most ${MAX_BANDS}`);
+    for (const band of mm.bands) {
+      if (band.type === 'experimenter') fail(OFPMMFC_BAD_BAND, 'experimenter meter bands are not supported');
+      if (band.rate === 0) fail(OFPMMFC_BAD_RATE, 'meter band rate 0');
+      if (band.burstSize !== 0 && !(mm.flags & OFPMF_BURST)) fail(OFPMMFC_BAD_BURST, 'burst size without OFPMF_BURST');
+      if (band.type === 'dscp_remark' && band.precLevel === 0) fail(OFPMMFC_BAD_BAND_VALUE, 'dscp_remark prec_level 0');
+    }
+  }
+
+  private delete(meterId: number, txn: Transaction): void {
+    const ids = meterId === OFPM_ALL ? [...this.meters.keys()] : this.meters.has(meterId) ? [meterId] : [];
+    for (const id of ids) {
+      const old = this.meters.get(id)!;
+      this.ctx.removeFlowsUsingMeter(id, txn);
+      this.meters.delete(id);
+      txn.undo(() => this.meters.set(id, old));
+    }
+  }
+
+  private selected(meterId: number): Meter[] {
+    if (meterId === OFPM_ALL) return [...this.meters.values()].sort((a, b) => a.meterId - b.meterId);
+    const meter = this.meters.get(meterId);
+    return meter ? [meter] : [];
+  }
+
+  config(meterId: number): MeterConfig[] {
+    return this.selected(meterId).map((m) => ({ flags: m.flags, meterId: m.meterId, bands: m.bands }));
+  }
+
+  stats(meterId: number, nowMs: number): MeterStats[] {
+    return this.selected(meterId).map((m) => ({
+      meterId: m.meterId, flowCount: this.ctx.flowsUsingMeter(m.meterId), packetInCount: m.packetInCount,
+      byteInCount: m.byteInCount, ...duration(m.createdMs, nowMs), bands: m.bandCounts,
+    }));
+  }
+
+  features(): { maxMeter: number; bandTypes: number; capabilities: number; maxBands: number; maxColor: number } {
+    return {
+      maxMeter: MAX_METERS, bandTypes: (1 << OFPMBT_DROP) | (1 << OFPMBT_DSCP_REMARK), capabilities: ALL_FLAGS,
+      maxBands: MAX_BANDS, maxColor: 0,
+    };
+  }
+}
