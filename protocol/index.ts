@@ -11,10 +11,10 @@ export type { Action, ActionType } from './actions.ts';
 export { ACTION_TYPE_CODES, actionTypeName } from './actions.ts';
 export type { Instruction, InstructionType } from './instructions.ts';
 export { INSTRUCTION_TYPE_CODES, instructionTypeName } from './instructions.ts';
-export type { BasicOxm, Match, OpaqueOxm, OxmField, OxmFieldName, OxmFieldSpec, OxmValueTypes } from './oxm.ts';
+export type { BasicOxm, Match, OpaqueOxm, OxmField, OxmFieldName, OxmFieldSpec, OxmValueTypes, PrereqState } from './oxm.ts';
 export {
   OXM_FIELDS, OFPXMC_EXPERIMENTER, OFPXMC_NXM_0, OFPXMC_NXM_1, OFPXMC_OPENFLOW_BASIC, OFPXMC_PACKET_REGS,
-  basicOxmHeader, oxmFieldSpec, oxmHeader,
+  basicOxmHeader, oxmFieldSpec, oxmHeader, oxmValueBytes, oxmValueFromBytes,
 } from './oxm.ts';
 export type {
   Bucket, FeatureId, MeterBand, OxmId, PacketQueue, Port, QueueProperty, TableFeatureProperty,

@@ -60,7 +60,7 @@ export type OxmField = BasicOxm | OpaqueOxm;
 export type Match = OxmField[];
 
 /** What the fields listed so far establish, for prerequisite checks. */
-interface PrereqState {
+export interface PrereqState {
   ethType: number | undefined;
   ipProto: number | undefined;
   icmpv6Type: number | undefined;
@@ -225,6 +225,20 @@ function writeValue(w: WireWriter, f: OxmFieldSpec, value: number | bigint | str
   } catch (e) {
     throw new OfpEncodeError(`OXM ${f.name}: ${(e as Error).message}`);
   }
+}
+
+/** The wire bytes of a basic field's value (or mask); throws OfpEncodeError when it does not fit. */
+export function oxmValueBytes(name: OxmFieldName, value: number | bigint | string): Buffer {
+  const f = oxmFieldSpec(name);
+  const w = new WireWriter(16);
+  writeValue(w, f, value);
+  return Buffer.from(w.finish());
+}
+
+/** The typed value of a basic field from its wire bytes (the inverse of oxmValueBytes). */
+export function oxmValueFromBytes(name: OxmFieldName, bytes: Uint8Array, offset = 0): number | bigint | string {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return readValue(oxmFieldSpec(name).kind, buf, offset);
 }
 
 export function encodeOxm(w: WireWriter, entry: OxmField): void {
