@@ -28,7 +28,7 @@ export class Bridge {
     this.connmgr = new ConnectionManager(name, {
       handleMessage: (conn, message) => this.ofproto.handleMessage(conn, message),
     });
-    this.ofproto.start((kind, reason, message) => this.connmgr.sendAsync(kind, reason, message));
+    this.ofproto.start((kind, reason, message, exclude) => this.connmgr.sendAsync(kind, reason, message, exclude));
   }
 
   get mgmtPath(): string {

@@ -49,9 +49,9 @@ export class ConnectionManager {
   }
 
   /** Sends an asynchronous message to every connection that wants it (Open vSwitch's connmgr_send_*). */
-  sendAsync(kind: AsyncKind, reason: number, message: OfpMessage): void {
+  sendAsync(kind: AsyncKind, reason: number, message: OfpMessage, exclude?: unknown): void {
     for (const conn of this.connections) {
-      if (conn.receivesAsync(kind, reason)) conn.sendMessage({ ...message, xid: 0 });
+      if (conn !== exclude && conn.receivesAsync(kind, reason)) conn.sendMessage({ ...message, xid: 0 });
     }
   }
 

@@ -1,28 +1,35 @@
 /*
  * OFPT_FLOW_MOD semantics (Open vSwitch's add_flow / modify_flows / delete_flows), with the
- * checks and errors Open vSwitch gives for OpenFlow 1.3:
+ * checks Open vSwitch 3.1 makes for OpenFlow 1.3, in its order: table, out_port, command,
+ * instructions, flags, consistency with the match, read-only table, buffer id, then groups,
+ * meters and overlap.
  *
- *  - ADD installs a rule; an identical rule (same match and priority) is replaced, its
- *    counters carried over unless RESET_COUNTS. CHECK_OVERLAP refuses a rule that some
- *    packet could match together with another rule of the same priority.
- *  - MODIFY / MODIFY_STRICT replace the instructions of the rules they select (by match,
- *    cookie/cookie_mask, and for strict also priority); they never add a rule in 1.3.
+ *  - ADD installs a rule. An identical rule (same match and priority) is replaced: the new
+ *    cookie, timeouts and flags win, the duration restarts, the counters are carried over
+ *    unless RESET_COUNTS, and no flow-removed is sent. CHECK_OVERLAP refuses a rule that
+ *    some packet could match together with another rule of the same priority.
+ *  - MODIFY / MODIFY_STRICT replace only the instructions of the rules they select (by match,
+ *    cookie/cookie_mask, and for strict also priority); the hard timeout restarts. They never
+ *    add a rule in 1.3, and check the new actions only if some rule was selected.
  *  - DELETE / DELETE_STRICT remove the rules they select, also filtered by out_port and
- *    out_group; table OFPTT_ALL means every table.
+ *    out_group (looking into apply and write actions); table OFPTT_ALL means every table.
  */
 import {
-  type FlowMod, type Instruction, OFPBRC_BAD_TABLE_ID, OFPET_BAD_REQUEST,
+  type FlowMod, type Instruction, OFP_NO_BUFFER, OFPBRC_BAD_TABLE_ID, OFPBRC_BUFFER_UNKNOWN, OFPBRC_EPERM,
+  OFPET_BAD_REQUEST,
   OFPET_FLOW_MOD_FAILED, OfpError, OFPFC_ADD, OFPFC_DELETE, OFPFC_DELETE_STRICT, OFPFC_MODIFY, OFPFC_MODIFY_STRICT,
   OFPFF_CHECK_OVERLAP, OFPFF_RESET_COUNTS, OFPFMFC_BAD_COMMAND, OFPFMFC_BAD_FLAGS, OFPFMFC_BAD_TABLE_ID,
   OFPFMFC_OVERLAP, OFPFMFC_TABLE_FULL, OFPG_ANY, OFPP_ANY, OFPRR_DELETE, OFPTT_ALL,
 } from '../../protocol/index.ts';
 import { coversFilter, type MaskedKey, matchToMaskedKey, maskedKeyToMatch, overlaps } from '../classifier/index.ts';
-import { validateInstructions, type ActionContext } from './action-check.ts';
+import { checkInstructionList, checkOutPort, type ActionContext, validateInstructions, validateReferences } from './action-check.ts';
 import type { OfTable, Rule } from './rule.ts';
 import type { Transaction } from './transaction.ts';
 
 /** Flow-mod flags OpenFlow 1.3 defines. */
 const OFPFF13_ALL = 0x1f;
+/** Open vSwitch's hidden, read-only internal table. */
+export const TABLE_INTERNAL = 254;
 /** Rules per table before OFPFMFC_TABLE_FULL (the max_entries table features report). */
 export const MAX_ENTRIES = 1_000_000;
 
@@ -33,6 +40,8 @@ export interface FlowTableContext extends ActionContext {
   removeRule(rule: Rule, reason: number, txn: Transaction): void;
   /** Inserts a rule (undone on rollback). */
   insertRule(rule: Rule, txn: Transaction): void;
+  /** Takes out a rule that an identical ADD replaces: no flow-removed (undone on rollback). */
+  replaceRule(rule: Rule, txn: Transaction): void;
 }
 
 export interface RuleFilter {
@@ -67,20 +76,31 @@ function outputsTo(instructions: Instruction[], test: (a: { type: string; port?:
   return false;
 }
 
-function checkTable(ctx: FlowTableContext, fm: FlowMod): void {
-  const isDelete = fm.command === OFPFC_DELETE || fm.command === OFPFC_DELETE_STRICT;
-  if (fm.tableId === OFPTT_ALL) {
-    if (!isDelete) throw new OfpError(OFPET_FLOW_MOD_FAILED, OFPFMFC_BAD_TABLE_ID, 'table 255 (all) is only for deletes');
-  } else if (fm.tableId >= ctx.tables.length) {
-    throw new OfpError(OFPET_BAD_REQUEST, OFPBRC_BAD_TABLE_ID, `table ${fm.tableId} does not exist`);
-  }
+function isDelete(fm: FlowMod): boolean {
+  return fm.command === OFPFC_DELETE || fm.command === OFPFC_DELETE_STRICT;
 }
 
-/** The checks that need no table state: command, flags, table id (also run when a flow-mod is bundled). */
+/**
+ * The checks that need no table state, in Open vSwitch's order (also run when a flow-mod is
+ * bundled): table 255 only for deletes, out_port, command, instruction list, flags,
+ * instructions against the match, the read-only table, buffer id.
+ */
 export function checkFlowModHeader(ctx: FlowTableContext, fm: FlowMod): void {
+  if (fm.tableId === OFPTT_ALL && !isDelete(fm)) {
+    throw new OfpError(OFPET_FLOW_MOD_FAILED, OFPFMFC_BAD_TABLE_ID, 'table 255 (all) is only for deletes');
+  }
+  checkOutPort(fm.outPort);
   if (fm.command > OFPFC_DELETE_STRICT) throw new OfpError(OFPET_FLOW_MOD_FAILED, OFPFMFC_BAD_COMMAND, `command ${fm.command}`);
+  if (!isDelete(fm)) checkInstructionList(fm.instructions);
   if (fm.flags & ~OFPFF13_ALL) throw new OfpError(OFPET_FLOW_MOD_FAILED, OFPFMFC_BAD_FLAGS, `flags 0x${fm.flags.toString(16)}`);
-  checkTable(ctx, fm);
+  if (!isDelete(fm)) validateInstructions(ctx, fm.tableId, matchToMaskedKey(fm.match), fm.instructions);
+  if (fm.tableId === TABLE_INTERNAL) throw new OfpError(OFPET_BAD_REQUEST, OFPBRC_EPERM, 'table 254 is read-only');
+  if (fm.tableId !== OFPTT_ALL && fm.tableId >= ctx.tables.length) {
+    throw new OfpError(OFPET_BAD_REQUEST, OFPBRC_BAD_TABLE_ID, `table ${fm.tableId} does not exist`);
+  }
+  if (!isDelete(fm) && fm.bufferId !== OFP_NO_BUFFER) {
+    throw new OfpError(OFPET_BAD_REQUEST, OFPBRC_BUFFER_UNKNOWN, `no buffered packet ${fm.bufferId}`);
+  }
 }
 
 /** Applies one flow-mod inside `txn`; throws OfpError (and changes nothing) when refused. */
@@ -100,10 +120,10 @@ export function applyFlowMod(ctx: FlowTableContext, fm: FlowMod, txn: Transactio
 }
 
 function addFlow(ctx: FlowTableContext, fm: FlowMod, key: MaskedKey, txn: Transaction): void {
-  validateInstructions(ctx, fm.tableId, key, fm.instructions);
+  validateReferences(ctx, fm.instructions);
   const table = ctx.tables[fm.tableId]!;
   const old = table.rules.findExact(key, fm.priority);
-  if (fm.flags & OFPFF_CHECK_OVERLAP) {
+  if (!old && fm.flags & OFPFF_CHECK_OVERLAP) {
     for (const other of table.rules) {
       if (other.priority === fm.priority && overlaps(other, key)) {
         throw new OfpError(OFPET_FLOW_MOD_FAILED, OFPFMFC_OVERLAP, 'overlaps a rule of the same priority');
@@ -118,15 +138,13 @@ function addFlow(ctx: FlowTableContext, fm: FlowMod, key: MaskedKey, txn: Transa
     instructions: fm.instructions, createdMs: now, modifiedMs: now, usedMs: now, packetCount: 0n, byteCount: 0n,
   };
   if (old) {
-    // Open vSwitch keeps the replaced rule's cookie (an ADD does not "modify the cookie") and
-    // carries its counters over unless the new rule says RESET_COUNTS.
-    rule.cookie = old.cookie;
+    // The replaced rule's counters and idle time carry over unless the new one says RESET_COUNTS.
     if (!(fm.flags & OFPFF_RESET_COUNTS)) {
       rule.packetCount = old.packetCount;
       rule.byteCount = old.byteCount;
+      rule.usedMs = old.usedMs;
     }
-    table.rules.remove(old);
-    txn.undo(() => table.rules.insert(old));
+    ctx.replaceRule(old, txn);
   }
   ctx.insertRule(rule, txn);
 }
@@ -137,16 +155,11 @@ function modifyFlows(ctx: FlowTableContext, fm: FlowMod, key: MaskedKey, txn: Tr
     ? strictRule(ctx, fm, key, filter)
     : [...selectRules(ctx, fm.tableId, filter)];
   if (selected.length === 0) return;
-  validateInstructions(ctx, fm.tableId, key, fm.instructions);
-  for (const rule of selected) {
-    // Actions are checked against each rule's own match, which may be more specific.
-    if (fm.command === OFPFC_MODIFY) validateInstructions(ctx, rule.tableId, rule, fm.instructions);
-  }
+  validateReferences(ctx, fm.instructions);
   const now = ctx.now();
   for (const rule of selected) {
-    const before = { instructions: rule.instructions, packetCount: rule.packetCount, byteCount: rule.byteCount, usedMs: rule.usedMs, modifiedMs: rule.modifiedMs };
+    const before = { instructions: rule.instructions, packetCount: rule.packetCount, byteCount: rule.byteCount, modifiedMs: rule.modifiedMs };
     rule.instructions = fm.instructions;
-    rule.usedMs = now;
     rule.modifiedMs = now;
     if (fm.flags & OFPFF_RESET_COUNTS) {
       rule.packetCount = 0n;

@@ -4,12 +4,14 @@
  */
 import type { FlowStats, MultipartRequestBody, TableStats } from '../../protocol/index.ts';
 import { matchToMaskedKey } from '../classifier/index.ts';
+import { checkOutPort } from './action-check.ts';
 import { type FlowTableContext, selectRules } from './flow-mod.ts';
 import { duration, type OfTable, type Rule } from './rule.ts';
 
 type FlowRequest = Extract<MultipartRequestBody, { mpType: 'flow' | 'aggregate' }>;
 
 export function selectForStats(ctx: FlowTableContext, request: FlowRequest): Rule[] {
+  checkOutPort(request.outPort);
   if (request.tableId !== 0xff && request.tableId >= ctx.tables.length) return [];
   const rules = [...selectRules(ctx, request.tableId, {
     key: matchToMaskedKey(request.match), cookie: request.cookie, cookieMask: request.cookieMask,

@@ -1,19 +1,18 @@
 /*
  * The group table (OFPT_GROUP_MOD, group stats, desc and features). Groups of type ALL,
- * SELECT, INDIRECT and FAST_FAILOVER; buckets are checked like flow actions (against a
- * match that establishes nothing). A group may chain to other groups; a change that would
- * make the chain a loop is refused with OFPGMFC_LOOP, and a select bucket without weight with
- * OFPGMFC_INVALID_GROUP, as the specification asks (Open vSwitch accepts both). Deleting a
- * group removes the flows that use it (reason OFPRR_GROUP_DELETE).
+ * SELECT, INDIRECT and FAST_FAILOVER. A group may chain to other groups (even ones not yet
+ * added, as in Open vSwitch); a change that would make the chain a loop is refused with
+ * OFPGMFC_LOOP, and a select bucket without weight with OFPGMFC_INVALID_GROUP, as the
+ * specification asks (Open vSwitch accepts both). Deleting a group removes the flows that
+ * use it (reason OFPRR_GROUP_DELETE).
  */
 import {
   type Bucket, type GroupDesc, type GroupMod, type GroupStats, OFPET_GROUP_MOD_FAILED, OfpError, OFPG_ALL, OFPG_ANY,
   OFPG_MAX, OFPGC_ADD, OFPGC_DELETE, OFPGC_MODIFY, OFPGFC_CHAINING, OFPGFC_SELECT_LIVENESS, OFPGFC_SELECT_WEIGHT,
-  OFPGMFC_BAD_COMMAND, OFPGMFC_BAD_TYPE, OFPGMFC_BAD_WATCH, OFPGMFC_CHAINED_GROUP, OFPGMFC_GROUP_EXISTS,
+  OFPGMFC_BAD_COMMAND, OFPGMFC_BAD_TYPE, OFPGMFC_BAD_WATCH, OFPGMFC_GROUP_EXISTS, OFPGMFC_WATCH_UNSUPPORTED,
   OFPGMFC_INVALID_GROUP, OFPGMFC_LOOP, OFPGMFC_UNKNOWN_GROUP, OFPGT_ALL, OFPGT_FF, OFPGT_INDIRECT, OFPGT_SELECT, OFPP_ANY,
 } from '../../protocol/index.ts';
-import { FLOW_KEY_BYTES } from '../classifier/index.ts';
-import { type ActionContext, validateInstructions } from './action-check.ts';
+import { type ActionContext, checkActionList, MAX_PORTS } from './action-check.ts';
 import { duration } from './rule.ts';
 import type { Transaction } from './transaction.ts';
 
@@ -39,7 +38,6 @@ export interface GroupTableContext extends ActionContext {
 export const MAX_GROUPS = 0xffffff00;
 /** Action types usable in buckets (bitmap by OFPAT_* number): all 16 standard actions. */
 const BUCKET_ACTIONS = [0, 11, 12, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27].reduce((bits, t) => (bits | (1 << t)) >>> 0, 0);
-const EMPTY_MATCH = { value: new Uint8Array(FLOW_KEY_BYTES), mask: new Uint8Array(FLOW_KEY_BYTES) };
 
 function fail(code: number, detail: string): never {
   throw new OfpError(OFPET_GROUP_MOD_FAILED, code, detail);
@@ -54,22 +52,36 @@ export class GroupTable {
     return this.groups.has(groupId);
   }
 
+  /**
+   * Applies a GROUP_MOD inside `txn`, with Open vSwitch's checks in its order: buckets as
+   * decoded (actions, watch ports), a delete that carries buckets, the type, the bucket count
+   * of an indirect group, the command, each bucket's weight and watch, then existence. Two
+   * checks are the specification's own: a select bucket needs a weight, and a group may not
+   * reach itself through its buckets.
+   */
   apply(gm: GroupMod, txn: Transaction): void {
+    for (const bucket of gm.buckets) {
+      checkActionList(bucket.actions);
+      if (bucket.watchPort >= MAX_PORTS && bucket.watchPort < 0xffffff00) fail(OFPGMFC_BAD_WATCH, `watch port 0x${bucket.watchPort.toString(16)}`);
+    }
+    if (gm.command === OFPGC_DELETE && gm.buckets.length) fail(OFPGMFC_INVALID_GROUP, 'a delete carries no buckets');
+    if (gm.groupType > OFPGT_FF) fail(OFPGMFC_BAD_TYPE, `group type ${gm.groupType}`);
+    if (gm.command !== OFPGC_DELETE && gm.groupType === OFPGT_INDIRECT && gm.buckets.length !== 1) {
+      fail(OFPGMFC_INVALID_GROUP, 'an indirect group has exactly one bucket');
+    }
     if (gm.command > OFPGC_DELETE) fail(OFPGMFC_BAD_COMMAND, `group command ${gm.command}`);
     if (gm.command === OFPGC_DELETE) {
       this.delete(gm.groupId, txn);
       return;
     }
-    if (gm.groupType > OFPGT_FF) fail(OFPGMFC_BAD_TYPE, `group type ${gm.groupType}`);
-    if (gm.groupId > OFPG_MAX) fail(OFPGMFC_INVALID_GROUP, `group id 0x${gm.groupId.toString(16)} is reserved`);
+    this.checkBuckets(gm);
     const old = this.groups.get(gm.groupId);
     if (gm.command === OFPGC_ADD && old) fail(OFPGMFC_GROUP_EXISTS, `group ${gm.groupId} exists`);
+    if (gm.groupId > OFPG_MAX) fail(OFPGMFC_INVALID_GROUP, `group id 0x${gm.groupId.toString(16)} is reserved`);
     if (gm.command === OFPGC_MODIFY && !old) fail(OFPGMFC_UNKNOWN_GROUP, `group ${gm.groupId} does not exist`);
-    this.checkBuckets(gm);
     const group: Group = {
       groupId: gm.groupId, groupType: gm.groupType, buckets: gm.buckets, createdMs: old?.createdMs ?? this.ctx.now(),
-      packetCount: old?.packetCount ?? 0n, byteCount: old?.byteCount ?? 0n,
-      bucketCounts: gm.buckets.map(() => ({ packetCount: 0n, byteCount: 0n })),
+      packetCount: 0n, byteCount: 0n, bucketCounts: gm.buckets.map(() => ({ packetCount: 0n, byteCount: 0n })),
     };
     if (this.formsLoop(group)) fail(OFPGMFC_LOOP, `group ${gm.groupId} would chain to itself`);
     this.groups.set(gm.groupId, group);
@@ -77,13 +89,15 @@ export class GroupTable {
   }
 
   private checkBuckets(gm: GroupMod): void {
-    if (gm.groupType === OFPGT_INDIRECT && gm.buckets.length !== 1) fail(OFPGMFC_INVALID_GROUP, 'an indirect group has exactly one bucket');
     for (const bucket of gm.buckets) {
-      if (gm.groupType === OFPGT_SELECT && bucket.weight === 0) fail(OFPGMFC_INVALID_GROUP, 'a select bucket needs a weight');
-      if (gm.groupType === OFPGT_FF && bucket.watchPort === OFPP_ANY && bucket.watchGroup === OFPG_ANY) {
-        fail(OFPGMFC_BAD_WATCH, 'a fast-failover bucket needs a watch port or group');
+      const watches = bucket.watchPort !== OFPP_ANY || bucket.watchGroup !== OFPG_ANY;
+      if (gm.groupType === OFPGT_SELECT) {
+        if (bucket.weight === 0) fail(OFPGMFC_INVALID_GROUP, 'a select bucket needs a weight');
+      } else if (bucket.weight !== 0) {
+        fail(OFPGMFC_INVALID_GROUP, 'only select buckets have weights');
       }
-      validateInstructions(this.ctx, 0, EMPTY_MATCH, [{ type: 'write_actions', actions: bucket.actions }]);
+      if ((gm.groupType === OFPGT_ALL || gm.groupType === OFPGT_INDIRECT) && watches) fail(OFPGMFC_WATCH_UNSUPPORTED, 'only fast-failover and select buckets watch');
+      if (gm.groupType === OFPGT_FF && !watches) fail(OFPGMFC_INVALID_GROUP, 'a fast-failover bucket needs a watch port or group');
     }
   }
 
@@ -105,18 +119,10 @@ export class GroupTable {
     return visit(group);
   }
 
-  private referencedByOtherGroup(groupId: number): boolean {
-    for (const g of this.groups.values()) {
-      if (g.groupId !== groupId && g.buckets.some((b) => b.actions.some((a) => a.type === 'group' && a.groupId === groupId))) return true;
-    }
-    return false;
-  }
-
   private delete(groupId: number, txn: Transaction): void {
+    // Deleting never fails: a missing group is no error, and groups that chain to a deleted
+    // one keep their (now dangling) group action, as in Open vSwitch.
     const ids = groupId === OFPG_ALL ? [...this.groups.keys()] : this.groups.has(groupId) ? [groupId] : [];
-    if (groupId !== OFPG_ALL) {
-      for (const id of ids) if (this.referencedByOtherGroup(id)) fail(OFPGMFC_CHAINED_GROUP, `group ${id} is used by another group`);
-    }
     for (const id of ids) {
       const old = this.groups.get(id)!;
       this.ctx.removeFlowsUsingGroup(id, txn);

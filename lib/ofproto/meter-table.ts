@@ -7,8 +7,8 @@
 import {
   type MeterBand, type MeterConfig, type MeterMod, type MeterStats, OFPET_METER_MOD_FAILED, OfpError, OFPM_ALL, OFPM_MAX,
   OFPMBT_DROP, OFPMBT_DSCP_REMARK, OFPMC_ADD, OFPMC_DELETE, OFPMC_MODIFY, OFPMF_BURST, OFPMF_KBPS, OFPMF_PKTPS,
-  OFPMF_STATS, OFPMMFC_BAD_BAND, OFPMMFC_BAD_BAND_VALUE, OFPMMFC_BAD_BURST, OFPMMFC_BAD_COMMAND, OFPMMFC_BAD_FLAGS,
-  OFPMMFC_BAD_RATE, OFPMMFC_INVALID_METER, OFPMMFC_METER_EXISTS, OFPMMFC_OUT_OF_BANDS, OFPMMFC_UNKNOWN_METER,
+  OFPMF_STATS, OFPMMFC_BAD_BAND, OFPMMFC_BAD_COMMAND, OFPMMFC_BAD_FLAGS, OFPMMFC_BAD_RATE, OFPMMFC_INVALID_METER,
+  OFPMMFC_METER_EXISTS, OFPMMFC_OUT_OF_BANDS, OFPMMFC_OUT_OF_METERS, OFPMMFC_UNKNOWN_METER, OFPM_CONTROLLER, OFPM_SLOWPATH,
 } from '../../protocol/index.ts';
 import { duration } from './rule.ts';
 import type { Transaction } from './transaction.ts';
@@ -29,7 +29,8 @@ export interface MeterTableContext {
   flowsUsingMeter(meterId: number): number;
 }
 
-export const MAX_METERS = 65536;
+/** Meters the switch holds (Open vSwitch's userspace datapath: 2^18). */
+export const MAX_METERS = 262144;
 export const MAX_BANDS = 8;
 const ALL_FLAGS = OFPMF_KBPS | OFPMF_PKTPS | OFPMF_BURST | OFPMF_STATS;
 
@@ -46,18 +47,32 @@ export class MeterTable {
     return this.meters.has(meterId);
   }
 
+  /**
+   * Applies a METER_MOD inside `txn`, with Open vSwitch's checks in its order: command, both
+   * rate units, band types; the meter id and band count; existence; then what its datapath
+   * checks (one rate unit, at least one band, nonzero rates, known flags). DSCP_REMARK bands
+   * are accepted (Open vSwitch's userspace datapath refuses them).
+   */
   apply(mm: MeterMod, txn: Transaction): void {
     if (mm.command > OFPMC_DELETE) fail(OFPMMFC_BAD_COMMAND, `meter command ${mm.command}`);
     if (mm.command === OFPMC_DELETE) {
       this.delete(mm.meterId, txn);
       return;
     }
-    if (mm.meterId === 0 || mm.meterId > OFPM_MAX) fail(OFPMMFC_INVALID_METER, `meter id 0x${mm.meterId.toString(16)}`);
+    if ((mm.flags & OFPMF_KBPS) && (mm.flags & OFPMF_PKTPS)) fail(OFPMMFC_BAD_FLAGS, 'both KBPS and PKTPS');
+    for (const band of mm.bands) if (band.type === 'experimenter') fail(OFPMMFC_BAD_BAND, 'experimenter meter bands are not supported');
+    if (mm.meterId === 0 || (mm.meterId > OFPM_MAX && mm.meterId !== OFPM_SLOWPATH && mm.meterId !== OFPM_CONTROLLER)) {
+      fail(OFPMMFC_INVALID_METER, `meter id 0x${mm.meterId.toString(16)}`);
+    }
+    if (mm.bands.length > MAX_BANDS) fail(OFPMMFC_OUT_OF_BANDS, `${mm.bands.length} bands, at most ${MAX_BANDS}`);
     const old = this.meters.get(mm.meterId);
     if (mm.command === OFPMC_ADD && old) fail(OFPMMFC_METER_EXISTS, `meter ${mm.meterId} exists`);
     if (mm.command === OFPMC_MODIFY && !old) fail(OFPMMFC_UNKNOWN_METER, `meter ${mm.meterId} does not exist`);
-    if (!old && this.meters.size >= MAX_METERS) fail(OFPMMFC_INVALID_METER, 'out of meters');
-    this.checkFlagsAndBands(mm);
+    if (!old && this.meters.size >= MAX_METERS) fail(OFPMMFC_OUT_OF_METERS, 'out of meters');
+    if (!(mm.flags & (OFPMF_KBPS | OFPMF_PKTPS))) fail(OFPMMFC_BAD_FLAGS, 'neither KBPS nor PKTPS');
+    if (mm.bands.length === 0) fail(OFPMMFC_OUT_OF_BANDS, 'a meter needs a band');
+    for (const band of mm.bands) if (band.rate === 0) fail(OFPMMFC_BAD_RATE, 'meter band rate 0');
+    if (mm.flags & ~ALL_FLAGS) fail(OFPMMFC_BAD_FLAGS, `meter flags 0x${mm.flags.toString(16)}`);
     const meter: Meter = {
       meterId: mm.meterId, flags: mm.flags, bands: mm.bands, createdMs: old?.createdMs ?? this.ctx.now(),
       packetInCount: old?.packetInCount ?? 0n, byteInCount: old?.byteInCount ?? 0n,
@@ -67,20 +82,8 @@ export class MeterTable {
     txn.undo(() => (old ? this.meters.set(mm.meterId, old) : this.meters.delete(mm.meterId)));
   }
 
-  private checkFlagsAndBands(mm: MeterMod): void {
-    if ((mm.flags & ~ALL_FLAGS) !== 0 || ((mm.flags & OFPMF_KBPS) !== 0) === ((mm.flags & OFPMF_PKTPS) !== 0)) {
-      fail(OFPMMFC_BAD_FLAGS, `meter flags 0x${mm.flags.toString(16)}: exactly one of KBPS and PKTPS`);
-    }
-    if (mm.bands.length > MAX_BANDS) fail(OFPMMFC_OUT_OF_BANDS, `${mm.bands.length} bands, at most ${MAX_BANDS}`);
-    for (const band of mm.bands) {
-      if (band.type === 'experimenter') fail(OFPMMFC_BAD_BAND, 'experimenter meter bands are not supported');
-      if (band.rate === 0) fail(OFPMMFC_BAD_RATE, 'meter band rate 0');
-      if (band.burstSize !== 0 && !(mm.flags & OFPMF_BURST)) fail(OFPMMFC_BAD_BURST, 'burst size without OFPMF_BURST');
-      if (band.type === 'dscp_remark' && band.precLevel === 0) fail(OFPMMFC_BAD_BAND_VALUE, 'dscp_remark prec_level 0');
-    }
-  }
-
   private delete(meterId: number, txn: Transaction): void {
+    // Deleting never fails: a missing meter is no error.
     const ids = meterId === OFPM_ALL ? [...this.meters.keys()] : this.meters.has(meterId) ? [meterId] : [];
     for (const id of ids) {
       const old = this.meters.get(id)!;

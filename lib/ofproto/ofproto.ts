@@ -12,15 +12,16 @@ import {
   type AsyncConfig, encodeMessage, type MultipartReplyBody, type MultipartRequest, OFPBRC_BAD_EXPERIMENTER, OFPBRC_BAD_MULTIPART,
   OFPBRC_BAD_TYPE, OFPC_FLOW_STATS, OFPC_FRAG_MASK, OFPC_GROUP_STATS, OFPC_PORT_STATS, OFPC_QUEUE_STATS,
   OFPC_TABLE_STATS, OFPET_BAD_REQUEST, OFPET_TABLE_MOD_FAILED, OfpError, type OfpMessage, OFPFF_SEND_FLOW_REM,
-  OFPTMFC_BAD_TABLE,
-  OFPRR_GROUP_DELETE, OFPRR_HARD_TIMEOUT, OFPRR_IDLE_TIMEOUT, OFPRR_METER_DELETE, splitMultipart,
+  OFPTMFC_BAD_TABLE, OFPPR_MODIFY,
+  OFPRR_DELETE, OFPRR_GROUP_DELETE, OFPRR_HARD_TIMEOUT, OFPRR_IDLE_TIMEOUT, OFPRR_METER_DELETE, splitMultipart,
+  OFPET_TABLE_FEATURES_FAILED, OFPTFFC_EPERM, OFPTMFC_EPERM, OFPET_METER_MOD_FAILED, OFPMMFC_UNKNOWN_METER, OFPM_ALL,
 } from '../../protocol/index.ts';
 import { BundleCommitError, BundleSet } from './bundles.ts';
-import { applyFlowMod, checkFlowModHeader, type FlowTableContext } from './flow-mod.ts';
+import { applyFlowMod, checkFlowModHeader, type FlowTableContext, TABLE_INTERNAL } from './flow-mod.ts';
 import { aggregateStats, flowStats, selectForStats, tableStats } from './flow-stats.ts';
 import { GroupTable } from './group-table.ts';
 import { MeterTable } from './meter-table.ts';
-import { applyPortMod, portStats, queueConfig } from './port-mod.ts';
+import { applyPortMod, portStats, queueConfig, queueStats } from './port-mod.ts';
 import { devicelessPort, localPort, macFromName, type OfPort } from './port.ts';
 import { duration, newTable, type OfTable, type Rule } from './rule.ts';
 import { tableFeatures } from './table-features.ts';
@@ -51,8 +52,11 @@ export interface OfprotoClient {
 }
 
 export type AsyncKind = 'packet_in' | 'port_status' | 'flow_removed';
-/** Delivers an asynchronous message to every connection whose async config wants it. */
-export type AsyncSink = (kind: AsyncKind, reason: number, message: OfpMessage) => void;
+/**
+ * Delivers an asynchronous message to every connection whose async config wants it, except
+ * `exclude` (OpenFlow 1.3 does not echo a port-mod's PORT_STATUS to the connection that sent it).
+ */
+export type AsyncSink = (kind: AsyncKind, reason: number, message: OfpMessage, exclude?: OfprotoClient) => void;
 
 export interface SwitchDescription {
   mfrDesc: string;
@@ -172,6 +176,15 @@ export class Ofproto implements FlowTableContext {
     });
   }
 
+  replaceRule(rule: Rule, txn: Transaction): void {
+    this.tables[rule.tableId]!.rules.remove(rule);
+    this.timedRules.delete(rule);
+    txn.undo(() => {
+      this.tables[rule.tableId]!.rules.insert(rule);
+      if (rule.idleTimeout || rule.hardTimeout) this.timedRules.add(rule);
+    });
+  }
+
   removeRule(rule: Rule, reason: number, txn: Transaction): void {
     if (!this.tables[rule.tableId]!.rules.remove(rule)) return;
     this.timedRules.delete(rule);
@@ -193,8 +206,11 @@ export class Ofproto implements FlowTableContext {
   }
 
   private sendFlowRemoved(rule: Rule, reason: number): void {
+    // OpenFlow 1.3 has no METER_DELETE reason: it is enabled by its own async bit (4) but
+    // reported as DELETE, as Open vSwitch does.
     this.asyncSink('flow_removed', reason, {
-      type: 'flow_removed', xid: 0, cookie: rule.cookie, priority: rule.priority, reason, tableId: rule.tableId,
+      type: 'flow_removed', xid: 0, cookie: rule.cookie, priority: rule.priority,
+      reason: reason === OFPRR_METER_DELETE ? OFPRR_DELETE : reason, tableId: rule.tableId,
       ...duration(rule.createdMs, this.now()), idleTimeout: rule.idleTimeout, hardTimeout: rule.hardTimeout,
       packetCount: rule.packetCount, byteCount: rule.byteCount, match: rule.match,
     });
@@ -245,10 +261,12 @@ export class Ofproto implements FlowTableContext {
         atomically((txn) => this.meters.apply(m, txn));
         return;
       case 'port_mod':
-        atomically((txn) => this.portMod(m, txn));
+        atomically((txn) => this.portMod(m, txn, conn));
         return;
       case 'table_mod':
-        // OpenFlow 1.3 defines no table configuration bits (the 1.1 miss bits are deprecated).
+        // OpenFlow 1.3 defines no table configuration bits (the 1.1 miss bits are deprecated):
+        // the config is accepted and ignored, as Open vSwitch does; table 254 is its read-only one.
+        if (m.tableId === TABLE_INTERNAL) throw new OfpError(OFPET_TABLE_MOD_FAILED, OFPTMFC_EPERM, 'table 254 is read-only');
         if (m.tableId !== 0xff && m.tableId >= N_TABLES) throw new OfpError(OFPET_TABLE_MOD_FAILED, OFPTMFC_BAD_TABLE, `table ${m.tableId}`);
         return;
       case 'multipart_request':
@@ -262,6 +280,8 @@ export class Ofproto implements FlowTableContext {
         return;
       case 'set_async':
         conn.asyncConfig = { packetInMask: m.packetInMask, portStatusMask: m.portStatusMask, flowRemovedMask: m.flowRemovedMask };
+        // Asking for asynchronous messages is enough for a service connection to get them.
+        if (conn.missSendLen === 0) conn.missSendLen = 128;
         return;
       case 'echo_reply':
         return;
@@ -289,6 +309,24 @@ export class Ofproto implements FlowTableContext {
     }
   }
 
+  private checkMeterRequest(meterId: number): void {
+    if (meterId !== OFPM_ALL && !this.meters.exists(meterId)) {
+      throw new OfpError(OFPET_METER_MOD_FAILED, OFPMMFC_UNKNOWN_METER, `meter ${meterId} does not exist`);
+    }
+  }
+
+  /**
+   * A table-features request that carries tables sets them. As in Open vSwitch, it must
+   * describe every table, may not ask for more than the switch has, and changes only names.
+   */
+  private setTableFeatures(requested: Array<{ tableId: number; name: string }>): void {
+    const ids = new Set(requested.map((t) => t.tableId));
+    if (ids.size !== N_TABLES || requested.length !== N_TABLES || [...ids].some((id) => id >= N_TABLES)) {
+      throw new OfpError(OFPET_TABLE_FEATURES_FAILED, OFPTFFC_EPERM, 'a table-features request must list every table once');
+    }
+    for (const t of requested) this.tables[t.tableId]!.name = t.name;
+  }
+
   private bundles(conn: OfprotoClient): BundleSet {
     let set = this.bundleSets.get(conn);
     if (!set) {
@@ -305,7 +343,7 @@ export class Ofproto implements FlowTableContext {
         try {
           if (m.type === 'flow_mod') applyFlowMod(this, m, txn);
           else if (m.type === 'group_mod') this.groups.apply(m, txn);
-          else if (m.type === 'port_mod') this.portMod(m, txn);
+          else if (m.type === 'port_mod') this.portMod(m, txn, undefined);
         } catch (e) {
           if (e instanceof OfpError) throw new BundleCommitError(index, e);
           throw e;
@@ -314,13 +352,13 @@ export class Ofproto implements FlowTableContext {
     });
   }
 
-  private portMod(m: Extract<OfpMessage, { type: 'port_mod' }>, txn: Transaction): void {
+  private portMod(m: Extract<OfpMessage, { type: 'port_mod' }>, txn: Transaction, requester: OfprotoClient | undefined): void {
     const change = applyPortMod(this.ports, m);
     if (!change) return;
     const { before, after } = change;
     this.ports.set(after.portNo, after);
     txn.undo(() => this.ports.set(before.portNo, before));
-    txn.afterCommit(() => this.asyncSink('port_status', 2, { type: 'port_status', xid: 0, reason: 2, port: after }));
+    txn.afterCommit(() => this.asyncSink('port_status', OFPPR_MODIFY, { type: 'port_status', xid: 0, reason: OFPPR_MODIFY, port: after }, requester));
   }
 
   private handleMultipart(conn: OfprotoClient, request: MultipartRequest): void {
@@ -347,7 +385,7 @@ export class Ofproto implements FlowTableContext {
         reply = { mpType: 'port_desc', ports: [...this.ports.values()].sort((a, b) => a.portNo - b.portNo) };
         break;
       case 'queue':
-        reply = { mpType: 'queue', queues: [] };
+        reply = { mpType: 'queue', queues: queueStats(this.ports, body.portNo, body.queueId) };
         break;
       case 'group':
         reply = { mpType: 'group', groups: this.groups.stats(body.groupId, now) };
@@ -359,15 +397,18 @@ export class Ofproto implements FlowTableContext {
         reply = { mpType: 'group_features', ...this.groups.features() };
         break;
       case 'meter':
+        this.checkMeterRequest(body.meterId);
         reply = { mpType: 'meter', meters: this.meters.stats(body.meterId, now) };
         break;
       case 'meter_config':
+        this.checkMeterRequest(body.meterId);
         reply = { mpType: 'meter_config', meters: this.meters.config(body.meterId) };
         break;
       case 'meter_features':
         reply = { mpType: 'meter_features', ...this.meters.features() };
         break;
       case 'table_features':
+        if (body.tables.length) this.setTableFeatures(body.tables);
         reply = { mpType: 'table_features', tables: tableFeatures(this.tables) };
         break;
       default:

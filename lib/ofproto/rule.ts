@@ -37,7 +37,7 @@ export interface OfTable {
 }
 
 export function newTable(id: number): OfTable {
-  return { id, name: `table${id}`, config: 0, rules: new Classifier<Rule>(), lookupCount: 0n, matchedCount: 0n };
+  return { id, name: '', config: 0, rules: new Classifier<Rule>(), lookupCount: 0n, matchedCount: 0n };
 }
 
 export function ruleKey(rule: Rule): MaskedKey {
