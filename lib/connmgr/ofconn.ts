@@ -11,7 +11,7 @@
  */
 import type { Socket } from 'node:net';
 import {
-  type AsyncConfig, decodeMessage, encodeMessage, OFP_VERSION, OFPCR_ROLE_EQUAL, OFPCR_ROLE_SLAVE, OfpError, OfpFramer, OfpFramingError, type OfpMessage, OFPET_HELLO_FAILED,
+  type AsyncConfig, decodeMessage, encodeMessage, MultipartAssembler, OFP_VERSION, OFPMPF_REQ_MORE, OFPCR_ROLE_EQUAL, OFPCR_ROLE_SLAVE, OfpError, OfpFramer, OfpFramingError, type OfpMessage, OFPET_HELLO_FAILED,
   OFPHFC_INCOMPATIBLE, OFPT_HELLO,
 } from '../../protocol/index.ts';
 import { Vlog } from '../util/vlog.ts';
@@ -73,6 +73,8 @@ export class Ofconn {
   /** OFPCR_ROLE_EQUAL, MASTER or SLAVE. */
   role = OFPCR_ROLE_EQUAL;
   private readonly framer = new OfpFramer();
+  /** Multipart requests sent in several parts (REQ_MORE) are joined before they are handled. */
+  private readonly multipart = new MultipartAssembler();
   private nextXid = 1;
 
   constructor(
@@ -188,7 +190,13 @@ export class Ofconn {
     }
     if (decoded.message.type === 'hello') return;
     try {
-      this.handler.handleMessage(this, decoded.message, raw);
+      let message = decoded.message;
+      if (message.type === 'multipart_request' && (message.flags & OFPMPF_REQ_MORE || this.multipart.pending)) {
+        const whole = this.multipart.add(message, raw.length);
+        if (!whole) return;
+        message = whole;
+      }
+      this.handler.handleMessage(this, message, raw);
     } catch (e) {
       if (!(e instanceof OfpError)) throw e;
       log.dbgRl(`${this.name}: ${decoded.message.type} refused: ${e.message}`);

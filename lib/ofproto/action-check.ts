@@ -34,8 +34,8 @@ export const MAX_PORTS = 0xff00;
 const RESERVED_OUTPUTS = new Set([OFPP_IN_PORT, OFPP_TABLE, OFPP_NORMAL, OFPP_FLOOD, OFPP_ALL, OFPP_CONTROLLER, OFPP_LOCAL]);
 /** ONF's OpenFlow 1.3 code for OFPBIC_DUP_INST (an OpenFlow 1.4 error), as Open vSwitch sends it. */
 const ONFERR_DUP_INSTRUCTION = 2600;
-/** Fields a set-field may not write: where the packet came from. */
-const READ_ONLY = new Set<OxmFieldName>(['in_port', 'in_phy_port', 'ipv6_exthdr']);
+/** Fields a set-field may not write: the physical port and the extension headers seen. */
+const READ_ONLY = new Set<OxmFieldName>(['in_phy_port', 'ipv6_exthdr']);
 /** VLAN tags a packet may carry at once. */
 const MAX_VLAN_HEADERS = 2;
 
@@ -179,7 +179,9 @@ export function validateInstructions(ctx: ActionContext, tableId: number, key: M
   for (const ins of instructions) {
     switch (ins.type) {
       case 'goto_table':
-        if (tableId !== OFPTT_ALL && (ins.tableId <= tableId || ins.tableId >= ctx.tables.length)) {
+        // Forward only. Like Open vSwitch (whose hidden table 254 makes 255 tables), a goto
+        // beyond the last table is accepted: the packet then meets an empty table and is dropped.
+        if (tableId !== OFPTT_ALL && ins.tableId <= tableId) {
           throw new OfpError(OFPET_BAD_INSTRUCTION, OFPBIC_BAD_TABLE_ID, `goto_table ${ins.tableId} from table ${tableId}`);
         }
         break;

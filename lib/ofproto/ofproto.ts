@@ -11,7 +11,7 @@
 import {
   type AsyncConfig, encodeMessage, type MultipartReplyBody, type MultipartRequest, OFPBRC_BAD_EXPERIMENTER, OFPBRC_BAD_MULTIPART,
   OFPBRC_BAD_TYPE, OFPC_FLOW_STATS, OFPC_FRAG_MASK, OFPC_GROUP_STATS, OFPC_PORT_STATS, OFPC_QUEUE_STATS,
-  OFPC_TABLE_STATS, OFPET_BAD_REQUEST, OFPET_TABLE_MOD_FAILED, OfpError, type OfpMessage, OFPFF_SEND_FLOW_REM,
+  OFPC_FRAG_REASM, OFPC_TABLE_STATS, OFPET_BAD_REQUEST, OFPET_TABLE_MOD_FAILED, OfpError, type OfpMessage, OFPFF_SEND_FLOW_REM,
   OFPTMFC_BAD_TABLE, OFPPR_MODIFY,
   OFPRR_DELETE, OFPRR_GROUP_DELETE, OFPRR_HARD_TIMEOUT, OFPRR_IDLE_TIMEOUT, OFPRR_METER_DELETE, splitMultipart,
   OFPET_TABLE_FEATURES_FAILED, OFPTFFC_EPERM, OFPTMFC_EPERM, OFPET_METER_MOD_FAILED, OFPMMFC_UNKNOWN_METER, OFPM_ALL,
@@ -244,7 +244,9 @@ export class Ofproto implements FlowTableContext {
         conn.sendMessage({ type: 'get_config_reply', xid: m.xid, flags: this.fragHandling, missSendLen: conn.missSendLen });
         return;
       case 'set_config':
-        this.fragHandling = m.flags & OFPC_FRAG_MASK;
+        // Fragments are handled normally or dropped; reassembly is not offered (as in Open
+        // vSwitch), so asking for it leaves the mode unchanged and `ovs-ofctl set-frags` says so.
+        if ((m.flags & OFPC_FRAG_MASK) !== OFPC_FRAG_REASM) this.fragHandling = m.flags & OFPC_FRAG_MASK;
         conn.missSendLen = m.missSendLen;
         return;
       case 'barrier_request':

@@ -64,6 +64,5 @@ export function queueConfig(ports: Map<number, OfPort>, port: number): PacketQue
   if (port === OFPP_LOCAL || (port !== OFPP_ANY && !ports.has(port))) {
     throw new OfpError(OFPET_QUEUE_OP_FAILED, OFPQOFC_BAD_PORT, `port ${port} has no queues`);
   }
-  return selectPorts(ports, port).filter((p) => p.portNo !== OFPP_LOCAL)
-    .map((p) => ({ queueId: DEFAULT_QUEUE, port: p.portNo, properties: [] }));
+  return selectPorts(ports, port).map((p) => ({ queueId: DEFAULT_QUEUE, port: p.portNo, properties: [] }));
 }

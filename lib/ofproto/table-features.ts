@@ -11,8 +11,8 @@ import {
 import { MAX_ENTRIES } from './flow-mod.ts';
 import type { OfTable } from './rule.ts';
 
-/** Fields a set_field cannot write: the ones that describe where the packet came from. */
-const NOT_SETTABLE = new Set<OxmFieldName>(['in_port', 'in_phy_port', 'ipv6_exthdr']);
+/** Fields a set_field cannot write: the physical port and the extension headers seen. */
+const NOT_SETTABLE = new Set<OxmFieldName>(['in_phy_port', 'ipv6_exthdr']);
 
 const instructionIds = Object.entries(INSTRUCTION_TYPE_CODES).filter(([n]) => n !== 'experimenter').map(([, type]) => ({ type }));
 const actionIds = Object.entries(ACTION_TYPE_CODES).filter(([n]) => n !== 'experimenter').map(([, type]) => ({ type }))
