@@ -42,7 +42,7 @@ const T = TARGET;
 
 /** The text that names a command in reports and in DELIBERATE_DIFFERENCES: its arguments. */
 export function commandText(command: OfctlCommand): string {
-  return command.args.map((a) => (/[\s"'(),]/.test(a) && a !== T ? `'${a}'` : a)).join(' ');
+  return command.args.map((a) => (/[\s"'()]/.test(a) ? `'${a}'` : a)).join(' ');
 }
 
 const add = (flow: string, extra: Partial<OfctlCommand> = {}): OfctlCommand => ({ args: ['add-flow', T, flow], ...extra });
@@ -138,6 +138,10 @@ export const OFCTL_SCRIPT: OfctlCommand[] = [
   add('priority=311,cookie=0x83,check_overlap,ip,nw_dst=10.1.2.0/24,actions=drop', { note: 'another priority: no overlap' }),
   add('priority=310,cookie=0x84,check_overlap,ip,nw_dst=10.2.0.0/16,actions=drop', { note: 'disjoint: no overlap' }),
   add('priority=310,cookie=0x85,check_overlap,ip,nw_dst=10.1.0.0/16,actions=output:1', { note: 'OVS: an identical flow is not an overlap; it is replaced' }),
+  dumpFlows('ip,nw_dst=10.1.0.0/16'),
+  // Back to the same state on both switches whatever the answer above was.
+  { args: ['--strict', 'del-flows', T, 'priority=310,ip,nw_dst=10.1.0.0/16'] },
+  add('priority=310,cookie=0x85,ip,nw_dst=10.1.0.0/16,actions=output:1'),
   add('priority=310,cookie=0x86,check_overlap,tcp,actions=drop', { expectFail: true, note: 'OFPFMFC_OVERLAP with 10.1.0.0/16 and 10.2.0.0/16' }),
   DUMP_FLOWS,
   dumpFlows('cookie=0x80/0xf0'),
@@ -161,6 +165,7 @@ export const OFCTL_SCRIPT: OfctlCommand[] = [
   dumpFlows('table=1'),
   dumpFlows('table=5'),
   dumpFlows('table=253'),
+  { args: ['del-flows', T, 'table=253'], note: 'back to the same state whatever the goto_table:254 above gave' },
   { args: ['dump-aggregate', T, 'table=5'] },
   { args: ['dump-tables', T] },
   { args: ['mod-table', T, '1', 'name:classifier'], note: 'in OpenFlow 1.3, ovs-ofctl reads the table features and writes them back with the new name' },
@@ -280,17 +285,20 @@ export const OFCTL_SCRIPT: OfctlCommand[] = [
   { args: ['add-group', T, 'group_id=1,type=all,bucket=output:3'], expectFail: true, note: 'OFPGMFC_GROUP_EXISTS' },
   { args: ['add-group', T, 'group_id=all,type=all,bucket=output:1'], expectFail: true, note: 'OFPGMFC_INVALID_GROUP (OFPG_ALL)' },
   { args: ['add-group', T, 'group_id=20,type=all,bucket=watch_port:1,output:1'], expectFail: true, note: 'OFPGMFC_WATCH_UNSUPPORTED; ovs-ofctl cannot decode the echoed request and prints it in hex' },
+  { args: ['del-groups', T, 'group_id=20'], note: 'back to the same state whatever the answer above was' },
   { args: ['add-group', T, 'group_id=21,type=indirect,bucket=output:1,bucket=output:2'], expectFail: true, clientSide: true },
   { args: ['add-group', T, 'group_id=22,type=ff,bucket=output:1'], expectFail: true, clientSide: true },
   { args: ['add-group', T, 'group_id=23,type=all,bucket=weight:5,output:1'], expectFail: true, clientSide: true },
   { args: ['add-group', T, 'group_id=24,type=all,bucket=group:99'], note: 'OVS does not check that a chained group exists' },
+  { args: ['del-groups', T, 'group_id=24'], note: 'back to the same state whatever the answer above was' },
   { args: ['mod-group', T, 'group_id=55,type=all,bucket=output:1'], expectFail: true, note: 'OFPGMFC_UNKNOWN_GROUP' },
   { args: ['mod-group', T, 'group_id=3,type=indirect,bucket=output:2'] },
   { args: ['mod-group', T, 'group_id=6,type=select,bucket=weight:3,output:3,bucket=weight:7,output:4'] },
   { args: ['mod-group', T, 'group_id=8,type=indirect,bucket=output:1'], note: 'modify may change the type' },
   DUMP_GROUPS,
   // Deliberate differences (see the test): loops and zero weights.
-  { args: ['add-group', T, 'group_id=30,type=all,bucket=group:30'], note: 'deliberate: a group that chains to itself' },
+  { args: ['add-group', T, 'group_id=30,type=all,bucket=output:1'] },
+  { args: ['mod-group', T, 'group_id=30,type=all,bucket=group:30'], note: 'deliberate: a group that chains to itself' },
   { args: ['del-groups', T, 'group_id=30'], note: 'back to the same state on both switches' },
   { args: ['mod-group', T, 'group_id=3,type=indirect,bucket=group:5'], note: 'deliberate: 5 -> 3 -> 5 would loop' },
   { args: ['mod-group', T, 'group_id=3,type=indirect,bucket=output:2'], note: 'back to the same state on both switches' },
@@ -308,7 +316,16 @@ export const OFCTL_SCRIPT: OfctlCommand[] = [
   { args: ['dump-aggregate', T, 'out_group=5'] },
   { args: ['dump-group-stats', T], note: 'ref_count counts the flows that use a group (not the groups)' },
   { args: ['del-flows', T, 'out_group=2'] },
-  { args: ['del-groups', T, 'group_id=3'], note: 'deletes the flow whose write_actions use group 3; group 5 still chains to it' },
+  { args: ['add-group', T, 'group_id=10,type=indirect,bucket=output:4'] },
+  add('priority=702,cookie=0xd5,in_port=1,tcp,actions=group:10'),
+  add('priority=702,cookie=0xd6,in_port=2,tcp,actions=write_actions(group:10)'),
+  { args: ['del-groups', T, 'group_id=10'], note: 'deletes the two flows that use group 10' },
+  DUMP_FLOWS,
+  { args: ['del-groups', T, 'group_id=3'], note: 'group 5 chains to group 3: OVS deletes group 3 (and flow 0xd2 that uses it), leaving group 5 with a dangling group:3' },
+  DUMP_GROUPS,
+  // Back to the same state on both switches, whatever the answer above was.
+  { args: ['del-groups', T, 'group_id=5'] },
+  { args: ['del-groups', T, 'group_id=3'] },
   { args: ['del-groups', T, 'group_id=333'], note: 'an unknown group: OVS says nothing' },
   DUMP_FLOWS,
   DUMP_GROUPS,
