@@ -28,5 +28,5 @@ export type {
 export { MULTIPART_TYPE_CODES, multipartTypeName } from './multipart.ts';
 export * from './messages.ts';
 export { OfpFramer, OfpFramingError } from './framer.ts';
-export { MultipartAssembler, splitMultipart } from './multipart-split.ts';
+export { encodeMultipartReply, MultipartAssembler, splitMultipart } from './multipart-split.ts';
 export { formatIpv4, formatIpv6, formatMac } from './addresses.ts';

@@ -4,10 +4,11 @@
  * splitMultipart() cuts one logical request or reply into such a sequence at element
  * boundaries; MultipartAssembler joins a received sequence back into one logical message.
  */
-import { OFP_MAX_MESSAGE_LEN, OFPMPF_REPLY_MORE } from './constants.ts';
+import { OFP_MAX_MESSAGE_LEN, OFP_VERSION, OFPMPF_REPLY_MORE, OFPT_MULTIPART_REPLY } from './constants.ts';
 import { OFPBRC_BAD_MULTIPART, OFPBRC_MULTIPART_BUFFER_OVERFLOW, OFPET_BAD_REQUEST, OfpDecodeError, OfpEncodeError } from './errors.ts';
 import { encodeMessage, type MultipartReply, type MultipartRequest } from './messages.ts';
-import type { MultipartReplyBody, MultipartRequestBody } from './multipart.ts';
+import { encodeReplyElements, MULTIPART_TYPE_CODES, type MultipartReplyBody, type MultipartRequestBody } from './multipart.ts';
+import { WireWriter } from './wire.ts';
 
 type MultipartMessage = MultipartRequest | MultipartReply;
 type Body = MultipartRequestBody | MultipartReplyBody;
@@ -53,6 +54,46 @@ export function splitMultipart<M extends MultipartMessage>(m: M, maxLen = OFP_MA
   }
   parts.push(withElements(m, key, current, false));
   return parts;
+}
+
+/** Bytes of ofp_header plus the multipart header that start every part. */
+const MULTIPART_HEADER_LEN = 16;
+
+/**
+ * Encodes a reply as the sequence of messages splitMultipart() would give, writing every
+ * element once (the fast path for large replies such as a dump of 100,000 flows).
+ */
+export function encodeMultipartReply(m: MultipartReply, maxLen = OFP_MAX_MESSAGE_LEN): Buffer[] {
+  const w = new WireWriter(4096);
+  const ends: number[] = [];
+  if (!encodeReplyElements(w, m.body, () => ends.push(w.pos))) return [encodeMessage(m)];
+  const body = w.finish();
+  const room = maxLen - MULTIPART_HEADER_LEN;
+  const cuts: Array<[number, number]> = [];
+  let start = 0;
+  let previous = 0;
+  for (const end of ends) {
+    if (end - previous > room) throw new OfpEncodeError(`one ${m.body.mpType} element of ${end - previous} bytes is too large`);
+    if (end - start > room) {
+      cuts.push([start, previous]);
+      start = previous;
+    }
+    previous = end;
+  }
+  cuts.push([start, previous]);
+  return cuts.map(([from, to], i) => {
+    const part = Buffer.allocUnsafe(MULTIPART_HEADER_LEN + to - from);
+    const more = i < cuts.length - 1;
+    part[0] = m.version ?? OFP_VERSION;
+    part[1] = OFPT_MULTIPART_REPLY;
+    part.writeUInt16BE(part.length, 2);
+    part.writeUInt32BE(m.xid, 4);
+    part.writeUInt16BE(MULTIPART_TYPE_CODES[m.body.mpType], 8);
+    part.writeUInt16BE(more ? m.flags | OFPMPF_REPLY_MORE : m.flags & ~OFPMPF_REPLY_MORE, 10);
+    part.fill(0, 12, 16);
+    body.copy(part, MULTIPART_HEADER_LEN, from, to);
+    return part;
+  });
 }
 
 /**

@@ -460,6 +460,33 @@ function encodeQueueStats(w: WireWriter, q: QueueStats): void {
   w.u32(q.durationSec); w.u32(q.durationNsec);
 }
 
+/**
+ * Encodes the elements of a list body one by one, calling `mark` after each (the places a
+ * long reply may be cut into several messages). Returns false for bodies that are not lists.
+ */
+export function encodeReplyElements(w: WireWriter, body: MultipartReplyBody, mark: () => void): boolean {
+  const each = <T>(list: readonly T[], encode: (w: WireWriter, element: T) => void): boolean => {
+    for (const element of list) {
+      encode(w, element);
+      mark();
+    }
+    return true;
+  };
+  switch (body.mpType) {
+    case 'flow': return each(body.flows, encodeFlowStats);
+    case 'table': return each(body.tables, encodeTableStats);
+    case 'port_stats': return each(body.ports, encodePortStats);
+    case 'queue': return each(body.queues, encodeQueueStats);
+    case 'group': return each(body.groups, encodeGroupStats);
+    case 'group_desc': return each(body.groups, encodeGroupDesc);
+    case 'meter': return each(body.meters, encodeMeterStats);
+    case 'meter_config': return each(body.meters, encodeMeterConfig);
+    case 'table_features': return each(body.tables, (w2, t) => encodeTableFeaturesList(w2, [t]));
+    case 'port_desc': return each(body.ports, encodePort);
+    default: return false;
+  }
+}
+
 export function encodeMultipartReplyBody(w: WireWriter, body: MultipartReplyBody): void {
   switch (body.mpType) {
     case 'desc':

@@ -26,7 +26,7 @@ export class Bridge {
   private constructor(readonly name: string, readonly rundir: string, options: OfprotoOptions) {
     this.ofproto = new Ofproto(name, options);
     this.connmgr = new ConnectionManager(name, {
-      handleMessage: (conn, message) => this.ofproto.handleMessage(conn, message),
+      handleMessage: (conn, message, raw) => this.ofproto.handleMessage(conn, message, raw),
     });
     this.ofproto.start((kind, reason, message, exclude) => this.connmgr.sendAsync(kind, reason, message, exclude));
   }

@@ -13,6 +13,8 @@ import { FLOW_KEY_BYTES, type MaskedKey } from './flow-key.ts';
 
 export interface ClassifierRule extends MaskedKey {
   readonly priority: number;
+  /** Replaced on insert by the subtable's own copy, so that rules with one mask share it. */
+  mask: Uint8Array;
 }
 
 /** Latin-1 string of the masked bytes at `indices`: a compact, exact hash-map key. */
@@ -29,8 +31,32 @@ class Subtable<R extends ClassifierRule> {
   /** Offsets where the mask is not zero: the only bytes that take part in the hash. */
   readonly indices: Uint16Array;
   readonly buckets = new Map<string, R[]>();
+  /** How many rules have each priority, so that the maximum survives removals cheaply. */
+  private readonly priorities = new Map<number, number>();
   maxPriority = -1;
   count = 0;
+
+  addPriority(p: number): void {
+    this.priorities.set(p, (this.priorities.get(p) ?? 0) + 1);
+    this.count++;
+    if (p > this.maxPriority) this.maxPriority = p;
+  }
+
+  /** Returns whether the maximum priority changed. */
+  removePriority(p: number): boolean {
+    const left = this.priorities.get(p)! - 1;
+    this.count--;
+    if (left > 0) {
+      this.priorities.set(p, left);
+      return false;
+    }
+    this.priorities.delete(p);
+    if (p !== this.maxPriority) return false;
+    let max = -1;
+    for (const q of this.priorities.keys()) if (q > max) max = q;
+    this.maxPriority = max;
+    return true;
+  }
 
   constructor(readonly mask: Uint8Array, readonly maskId: string) {
     const indices: number[] = [];
@@ -71,6 +97,7 @@ export class Classifier<R extends ClassifierRule> {
       st = new Subtable<R>(rule.mask, maskId);
       this.subtables.set(maskId, st);
     }
+    rule.mask = st.mask;
     const key = st.keyOf(rule.value);
     const bucket = st.buckets.get(key);
     if (!bucket) {
@@ -80,14 +107,10 @@ export class Classifier<R extends ClassifierRule> {
       while (at > 0 && bucket[at - 1]!.priority < rule.priority) at--;
       bucket.splice(at, 0, rule);
     }
-    st.count++;
+    const before = st.maxPriority;
+    st.addPriority(rule.priority);
     this.size++;
-    if (rule.priority > st.maxPriority) {
-      st.maxPriority = rule.priority;
-      this.reorder();
-    } else if (st.count === 1) {
-      this.reorder();
-    }
+    if (st.count === 1 || st.maxPriority !== before) this.reorder();
   }
 
   remove(rule: R): boolean {
@@ -98,17 +121,14 @@ export class Classifier<R extends ClassifierRule> {
     const bucket = st.buckets.get(key);
     const at = bucket ? bucket.indexOf(rule) : -1;
     if (!bucket || at < 0) return false;
-    bucket.splice(at, 1);
-    if (bucket.length === 0) st.buckets.delete(key);
-    st.count--;
+    if (bucket.length === 1) st.buckets.delete(key);
+    else bucket.splice(at, 1);
+    const maxChanged = st.removePriority(rule.priority);
     this.size--;
     if (st.count === 0) {
       this.subtables.delete(maskId);
       this.reorder();
-    } else if (rule.priority === st.maxPriority) {
-      let max = -1;
-      for (const b of st.buckets.values()) if (b[0]!.priority > max) max = b[0]!.priority;
-      st.maxPriority = max;
+    } else if (maxChanged) {
       this.reorder();
     }
     return true;

@@ -116,6 +116,12 @@ export class Ofconn {
     this.socket.write(encodeMessage(message));
   }
 
+  /** Sends bytes that already are whole OpenFlow messages (pre-encoded replies). */
+  sendRaw(bytes: Buffer): void {
+    if (this.state === 'closed' || this.socket.destroyed) return;
+    this.socket.write(bytes);
+  }
+
   /** Answers `raw` (the offending request) with an OpenFlow error, echoing the request. */
   sendError(error: OfpError, raw: Buffer, xid: number, version = OFP_VERSION): void {
     // The error header is 12 bytes (16 for experimenter errors); the echo fills the rest.
@@ -149,10 +155,16 @@ export class Ofconn {
       this.close();
       return;
     }
-    for (const raw of messages) {
-      if (this.state === 'closed') return;
-      if (this.state === 'hello') this.receiveHello(raw);
-      else this.receiveMessage(raw);
+    // Replies to everything this chunk held leave in one write.
+    this.socket.cork();
+    try {
+      for (const raw of messages) {
+        if (this.state === 'closed') return;
+        if (this.state === 'hello') this.receiveHello(raw);
+        else this.receiveMessage(raw);
+      }
+    } finally {
+      this.socket.uncork();
     }
   }
 

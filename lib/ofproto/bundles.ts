@@ -37,8 +37,8 @@ const BUNDLEABLE = new Set<OfpMessage['type']>(['flow_mod', 'group_mod', 'port_m
 const KNOWN_FLAGS = OFPBF_ATOMIC | OFPBF_ORDERED;
 
 export interface BundleHost {
-  /** Applies every message in one transaction; throws { index, error } for the first that fails. */
-  commitBundle(messages: OfpMessage[]): void;
+  /** Applies every message (with its bytes) in one transaction; throws BundleCommitError for the first that fails. */
+  commitBundle(messages: Array<{ message: OfpMessage; raw: Buffer }>): void;
   /** Sends `error` to the connection as the answer to `raw`. */
   sendError(error: OfpError, raw: Buffer, xid: number): void;
   reply(message: OfpMessage): void;
@@ -78,7 +78,7 @@ export class BundleSet {
         this.bundles.delete(m.bundleId);
         if (bundle.flags !== m.flags) throw bundleError(OFPBFC_BAD_FLAGS, 'flags differ from the open request');
         try {
-          host.commitBundle(bundle.messages.map((b) => b.message));
+          host.commitBundle(bundle.messages);
         } catch (e) {
           if (!(e instanceof BundleCommitError)) throw e;
           const failed = bundle.messages[e.index]!;
@@ -111,6 +111,7 @@ export class BundleSet {
     } else if (bundle.flags !== m.flags) {
       throw bundleError(OFPBFC_BAD_FLAGS, 'flags differ from the open request');
     }
-    bundle.messages.push({ message: m.message, raw: innerRaw });
+    // Keep a copy: the bytes may be a view into a socket buffer that is reused.
+    bundle.messages.push({ message: m.message, raw: Buffer.from(innerRaw) });
   }
 }

@@ -21,13 +21,15 @@ import {
   OFPFF_CHECK_OVERLAP, OFPFF_RESET_COUNTS, OFPFMFC_BAD_COMMAND, OFPFMFC_BAD_FLAGS, OFPFMFC_BAD_TABLE_ID,
   OFPFMFC_OVERLAP, OFPFMFC_TABLE_FULL, OFPG_ANY, OFPP_ANY, OFPRR_DELETE, OFPTT_ALL,
 } from '../../protocol/index.ts';
-import { coversFilter, type MaskedKey, matchToMaskedKey, maskedKeyToMatch, overlaps } from '../classifier/index.ts';
+import { coversFilter, type MaskedKey, maskedKeyFromWire, matchToMaskedKey, overlaps } from '../classifier/index.ts';
 import { checkInstructionList, checkOutPort, type ActionContext, validateInstructions, validateReferences } from './action-check.ts';
 import type { OfTable, Rule } from './rule.ts';
 import type { Transaction } from './transaction.ts';
 
 /** Flow-mod flags OpenFlow 1.3 defines. */
 const OFPFF13_ALL = 0x1f;
+/** Where ofp_match starts in an OFPT_FLOW_MOD. */
+const FLOW_MOD_MATCH_OFFSET = 48;
 /** Open vSwitch's hidden, read-only internal table. */
 export const TABLE_INTERNAL = 254;
 /** Rules per table before OFPFMFC_TABLE_FULL (the max_entries table features report). */
@@ -85,7 +87,7 @@ function isDelete(fm: FlowMod): boolean {
  * bundled): table 255 only for deletes, out_port, command, instruction list, flags,
  * instructions against the match, the read-only table, buffer id.
  */
-export function checkFlowModHeader(ctx: FlowTableContext, fm: FlowMod): void {
+export function checkFlowModHeader(ctx: FlowTableContext, fm: FlowMod, key: MaskedKey = matchToMaskedKey(fm.match)): void {
   if (fm.tableId === OFPTT_ALL && !isDelete(fm)) {
     throw new OfpError(OFPET_FLOW_MOD_FAILED, OFPFMFC_BAD_TABLE_ID, 'table 255 (all) is only for deletes');
   }
@@ -93,7 +95,7 @@ export function checkFlowModHeader(ctx: FlowTableContext, fm: FlowMod): void {
   if (fm.command > OFPFC_DELETE_STRICT) throw new OfpError(OFPET_FLOW_MOD_FAILED, OFPFMFC_BAD_COMMAND, `command ${fm.command}`);
   if (!isDelete(fm)) checkInstructionList(fm.instructions);
   if (fm.flags & ~OFPFF13_ALL) throw new OfpError(OFPET_FLOW_MOD_FAILED, OFPFMFC_BAD_FLAGS, `flags 0x${fm.flags.toString(16)}`);
-  if (!isDelete(fm)) validateInstructions(ctx, fm.tableId, matchToMaskedKey(fm.match), fm.instructions);
+  if (!isDelete(fm)) validateInstructions(ctx, fm.tableId, key, fm.instructions);
   if (fm.tableId === TABLE_INTERNAL) throw new OfpError(OFPET_BAD_REQUEST, OFPBRC_EPERM, 'table 254 is read-only');
   if (fm.tableId !== OFPTT_ALL && fm.tableId >= ctx.tables.length) {
     throw new OfpError(OFPET_BAD_REQUEST, OFPBRC_BAD_TABLE_ID, `table ${fm.tableId} does not exist`);
@@ -103,10 +105,13 @@ export function checkFlowModHeader(ctx: FlowTableContext, fm: FlowMod): void {
   }
 }
 
-/** Applies one flow-mod inside `txn`; throws OfpError (and changes nothing) when refused. */
-export function applyFlowMod(ctx: FlowTableContext, fm: FlowMod, txn: Transaction): void {
-  checkFlowModHeader(ctx, fm);
-  const key = matchToMaskedKey(fm.match);
+/**
+ * Applies one flow-mod inside `txn`; throws OfpError (and changes nothing) when refused.
+ * `raw`, the message's own bytes when at hand, lets the match be read without conversion.
+ */
+export function applyFlowMod(ctx: FlowTableContext, fm: FlowMod, txn: Transaction, raw?: Buffer): void {
+  const key = raw ? maskedKeyFromWire(raw, FLOW_MOD_MATCH_OFFSET) : matchToMaskedKey(fm.match);
+  checkFlowModHeader(ctx, fm, key);
   switch (fm.command) {
     case OFPFC_ADD:
       addFlow(ctx, fm, key, txn);
@@ -133,9 +138,8 @@ function addFlow(ctx: FlowTableContext, fm: FlowMod, key: MaskedKey, txn: Transa
   if (!old && table.rules.count >= MAX_ENTRIES) throw new OfpError(OFPET_FLOW_MOD_FAILED, OFPFMFC_TABLE_FULL, `table ${table.id} is full`);
   const now = ctx.now();
   const rule: Rule = {
-    tableId: fm.tableId, value: key.value, mask: key.mask, priority: fm.priority, match: maskedKeyToMatch(key),
-    cookie: fm.cookie, idleTimeout: fm.idleTimeout, hardTimeout: fm.hardTimeout, flags: fm.flags,
-    instructions: fm.instructions, createdMs: now, modifiedMs: now, usedMs: now, packetCount: 0n, byteCount: 0n,
+    tableId: fm.tableId, value: key.value, mask: key.mask, priority: fm.priority, cookie: fm.cookie, idleTimeout: fm.idleTimeout, hardTimeout: fm.hardTimeout, flags: fm.flags,
+    instructions: fm.instructions, createdMs: now, modifiedMs: now, usedMs: now, packetCount: 0, byteCount: 0,
   };
   if (old) {
     // The replaced rule's counters and idle time carry over unless the new one says RESET_COUNTS.
@@ -162,8 +166,8 @@ function modifyFlows(ctx: FlowTableContext, fm: FlowMod, key: MaskedKey, txn: Tr
     rule.instructions = fm.instructions;
     rule.modifiedMs = now;
     if (fm.flags & OFPFF_RESET_COUNTS) {
-      rule.packetCount = 0n;
-      rule.byteCount = 0n;
+      rule.packetCount = 0;
+      rule.byteCount = 0;
     }
     txn.undo(() => Object.assign(rule, before));
   }

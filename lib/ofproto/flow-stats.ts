@@ -6,7 +6,7 @@ import type { FlowStats, MultipartRequestBody, TableStats } from '../../protocol
 import { matchToMaskedKey } from '../classifier/index.ts';
 import { checkOutPort } from './action-check.ts';
 import { type FlowTableContext, selectRules } from './flow-mod.ts';
-import { duration, type OfTable, type Rule } from './rule.ts';
+import { duration, type OfTable, type Rule, ruleMatch } from './rule.ts';
 
 type FlowRequest = Extract<MultipartRequestBody, { mpType: 'flow' | 'aggregate' }>;
 
@@ -23,19 +23,19 @@ export function selectForStats(ctx: FlowTableContext, request: FlowRequest): Rul
 export function flowStats(rule: Rule, nowMs: number): FlowStats {
   return {
     tableId: rule.tableId, ...duration(rule.createdMs, nowMs), priority: rule.priority, idleTimeout: rule.idleTimeout,
-    hardTimeout: rule.hardTimeout, flags: rule.flags, cookie: rule.cookie, packetCount: rule.packetCount,
-    byteCount: rule.byteCount, match: rule.match, instructions: rule.instructions,
+    hardTimeout: rule.hardTimeout, flags: rule.flags, cookie: rule.cookie, packetCount: BigInt(rule.packetCount),
+    byteCount: BigInt(rule.byteCount), match: ruleMatch(rule), instructions: rule.instructions,
   };
 }
 
 export function aggregateStats(rules: Rule[]): { packetCount: bigint; byteCount: bigint; flowCount: number } {
-  let packetCount = 0n;
-  let byteCount = 0n;
+  let packetCount = 0;
+  let byteCount = 0;
   for (const r of rules) {
     packetCount += r.packetCount;
     byteCount += r.byteCount;
   }
-  return { packetCount, byteCount, flowCount: rules.length };
+  return { packetCount: BigInt(packetCount), byteCount: BigInt(byteCount), flowCount: rules.length };
 }
 
 export function tableStats(tables: OfTable[]): TableStats[] {

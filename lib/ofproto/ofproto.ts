@@ -13,7 +13,7 @@ import {
   OFPBRC_BAD_TYPE, OFPC_FLOW_STATS, OFPC_FRAG_MASK, OFPC_GROUP_STATS, OFPC_PORT_STATS, OFPC_QUEUE_STATS,
   OFPC_FRAG_REASM, OFPC_TABLE_STATS, OFPET_BAD_REQUEST, OFPET_TABLE_MOD_FAILED, OfpError, type OfpMessage, OFPFF_SEND_FLOW_REM,
   OFPTMFC_BAD_TABLE, OFPPR_MODIFY,
-  OFPRR_DELETE, OFPRR_GROUP_DELETE, OFPRR_HARD_TIMEOUT, OFPRR_IDLE_TIMEOUT, OFPRR_METER_DELETE, splitMultipart,
+  OFPRR_DELETE, OFPRR_GROUP_DELETE, OFPRR_HARD_TIMEOUT, OFPRR_IDLE_TIMEOUT, OFPRR_METER_DELETE, encodeMultipartReply,
   OFPET_TABLE_FEATURES_FAILED, OFPTFFC_EPERM, OFPTMFC_EPERM, OFPET_METER_MOD_FAILED, OFPMMFC_UNKNOWN_METER, OFPM_ALL,
 } from '../../protocol/index.ts';
 import { BundleCommitError, BundleSet } from './bundles.ts';
@@ -23,7 +23,7 @@ import { GroupTable } from './group-table.ts';
 import { MeterTable } from './meter-table.ts';
 import { applyPortMod, portStats, queueConfig, queueStats } from './port-mod.ts';
 import { devicelessPort, localPort, macFromName, type OfPort } from './port.ts';
-import { duration, newTable, type OfTable, type Rule } from './rule.ts';
+import { duration, newTable, type OfTable, type Rule, ruleMatch } from './rule.ts';
 import { tableFeatures } from './table-features.ts';
 import { atomically, type Transaction } from './transaction.ts';
 import { Vlog } from '../util/vlog.ts';
@@ -34,6 +34,8 @@ const log = new Vlog('ofproto');
 export const PKTBUF_CNT = 256;
 /** Flow tables: 0..253, as Open vSwitch reports (table 254 is reserved, 255 means "all"). */
 export const N_TABLES = 254;
+/** ofp_header, experimenter id and type, bundle id, padding and flags before a bundled message. */
+const BUNDLE_ADD_HEADER_LEN = 24;
 const CAPABILITIES = OFPC_FLOW_STATS | OFPC_TABLE_STATS | OFPC_PORT_STATS | OFPC_GROUP_STATS | OFPC_QUEUE_STATS;
 /** How often rule timeouts are checked: well within the 1 s the issue allows. */
 const EXPIRY_INTERVAL_MS = 100;
@@ -47,6 +49,8 @@ export interface OfprotoClient {
   missSendLen: number;
   asyncConfig: AsyncConfig;
   sendMessage(message: OfpMessage): void;
+  /** Sends bytes that already are whole OpenFlow messages. */
+  sendRaw(bytes: Buffer): void;
   /** Answers `raw` (a request this connection sent) with an OpenFlow error. */
   sendError(error: OfpError, raw: Buffer, xid: number): void;
 }
@@ -212,7 +216,7 @@ export class Ofproto implements FlowTableContext {
       type: 'flow_removed', xid: 0, cookie: rule.cookie, priority: rule.priority,
       reason: reason === OFPRR_METER_DELETE ? OFPRR_DELETE : reason, tableId: rule.tableId,
       ...duration(rule.createdMs, this.now()), idleTimeout: rule.idleTimeout, hardTimeout: rule.hardTimeout,
-      packetCount: rule.packetCount, byteCount: rule.byteCount, match: rule.match,
+      packetCount: BigInt(rule.packetCount), byteCount: BigInt(rule.byteCount), match: ruleMatch(rule),
     });
   }
 
@@ -229,7 +233,8 @@ export class Ofproto implements FlowTableContext {
 
   // ---- requests ----
 
-  handleMessage(conn: OfprotoClient, m: OfpMessage): void {
+  /** Handles one request; `raw`, its bytes when at hand, spares re-reading the flow-mod match. */
+  handleMessage(conn: OfprotoClient, m: OfpMessage, raw?: Buffer): void {
     switch (m.type) {
       case 'echo_request':
         conn.sendMessage({ type: 'echo_reply', xid: m.xid, data: m.data });
@@ -254,7 +259,7 @@ export class Ofproto implements FlowTableContext {
         conn.sendMessage({ type: 'barrier_reply', xid: m.xid });
         return;
       case 'flow_mod':
-        atomically((txn) => applyFlowMod(this, m, txn));
+        atomically((txn) => applyFlowMod(this, m, txn, raw));
         return;
       case 'group_mod':
         atomically((txn) => this.groups.apply(m, txn));
@@ -298,7 +303,8 @@ export class Ofproto implements FlowTableContext {
         });
         return;
       case 'bundle_add':
-        this.bundles(conn).add(m, encodeMessage(m.message), (inner) => {
+        // The bundled message's own bytes sit inside the BUNDLE_ADD, after its 24-byte header.
+        this.bundles(conn).add(m, raw ? raw.subarray(BUNDLE_ADD_HEADER_LEN, BUNDLE_ADD_HEADER_LEN + raw.readUInt16BE(BUNDLE_ADD_HEADER_LEN + 2)) : encodeMessage(m.message), (inner) => {
           if (inner.type === 'flow_mod') checkFlowModHeader(this, inner);
           if (inner.type === 'packet_out') refuse(OFPBRC_BAD_TYPE, 'packet_out is not supported yet');
         });
@@ -339,11 +345,11 @@ export class Ofproto implements FlowTableContext {
   }
 
   /** Applies bundled modifications all together, or none of them. */
-  private commitBundle(messages: OfpMessage[]): void {
+  private commitBundle(messages: Array<{ message: OfpMessage; raw: Buffer }>): void {
     atomically((txn) => {
-      messages.forEach((m, index) => {
+      messages.forEach(({ message: m, raw }, index) => {
         try {
-          if (m.type === 'flow_mod') applyFlowMod(this, m, txn);
+          if (m.type === 'flow_mod') applyFlowMod(this, m, txn, raw);
           else if (m.type === 'group_mod') this.groups.apply(m, txn);
           else if (m.type === 'port_mod') this.portMod(m, txn, undefined);
         } catch (e) {
@@ -416,7 +422,7 @@ export class Ofproto implements FlowTableContext {
       default:
         refuse(OFPBRC_BAD_MULTIPART, `multipart ${body.mpType} is not supported`);
     }
-    for (const part of splitMultipart({ type: 'multipart_reply', xid: request.xid, flags: 0, body: reply })) conn.sendMessage(part);
+    for (const part of encodeMultipartReply({ type: 'multipart_reply', xid: request.xid, flags: 0, body: reply })) conn.sendRaw(part);
   }
 }
 

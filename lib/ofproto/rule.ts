@@ -3,16 +3,14 @@
  * struct oftable). Times are milliseconds on the monotonic clock (performance.now());
  * timeouts are in seconds, as on the wire.
  */
-import { Classifier, type ClassifierRule, type MaskedKey } from '../classifier/index.ts';
+import { Classifier, type ClassifierRule, type MaskedKey, maskedKeyToMatch } from '../classifier/index.ts';
 import type { Instruction, Match } from '../../protocol/index.ts';
 
 export interface Rule extends ClassifierRule {
   readonly tableId: number;
   readonly value: Uint8Array;
-  readonly mask: Uint8Array;
+  mask: Uint8Array;
   readonly priority: number;
-  /** The canonical OXM form of (value, mask), as reported in stats and flow-removed. */
-  readonly match: Match;
   cookie: bigint;
   idleTimeout: number;
   hardTimeout: number;
@@ -23,8 +21,14 @@ export interface Rule extends ClassifierRule {
   modifiedMs: number;
   /** Last time a packet hit the rule (or it was created/modified): the idle timeout's origin. */
   usedMs: number;
-  packetCount: bigint;
-  byteCount: bigint;
+  /** Counters as numbers (exact to 2^53, far beyond any real count); 64-bit on the wire. */
+  packetCount: number;
+  byteCount: number;
+}
+
+/** The rule's match in canonical OXM form, as reported in stats and flow-removed. */
+export function ruleMatch(rule: Rule): Match {
+  return maskedKeyToMatch(rule);
 }
 
 export interface OfTable {

@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import {
-  decodeMessage, encodeMessage, type FlowStats, MultipartAssembler, type MultipartReply, OfpDecodeError,
+  decodeMessage, encodeMessage, encodeMultipartReply, type FlowStats, MultipartAssembler, type MultipartReply, OfpDecodeError,
   OFPBRC_BAD_MULTIPART, OFPMPF_REPLY_MORE, splitMultipart,
 } from '../../protocol/index.ts';
 
@@ -66,4 +66,16 @@ t.test('a sequence past the assembler limit is refused', async (t) => {
   const part: MultipartReply = { type: 'multipart_reply', xid: 9, flags: 1, body: { mpType: 'flow', flows: [flow(1)] } };
   a.add(part, 600);
   t.throws(() => a.add(part, 600), /MULTIPART_BUFFER_OVERFLOW|over 1000 bytes/);
+});
+
+t.test('encodeMultipartReply writes exactly what splitMultipart and encodeMessage write', async (t) => {
+  const reply: MultipartReply = { type: 'multipart_reply', xid: 5, flags: 0, body: { mpType: 'flow', flows: Array.from({ length: 3000 }, (_, i) => flow(i)) } };
+  const fast = encodeMultipartReply(reply);
+  const slow = splitMultipart(reply).map((m) => encodeMessage(m));
+  t.ok(fast.length > 1, `${fast.length} parts`);
+  t.same(fast.map((b) => b.toString('hex')), slow.map((b) => b.toString('hex')), 'byte for byte');
+  const empty: MultipartReply = { type: 'multipart_reply', xid: 6, flags: 0, body: { mpType: 'flow', flows: [] } };
+  t.same(encodeMultipartReply(empty).map((b) => b.toString('hex')), [encodeMessage(empty).toString('hex')], 'an empty list is one message');
+  const desc: MultipartReply = { type: 'multipart_reply', xid: 7, flags: 0, body: { mpType: 'desc', mfrDesc: 'a', hwDesc: 'b', swDesc: 'c', serialNum: 'd', dpDesc: 'e' } };
+  t.same(encodeMultipartReply(desc).map((b) => b.toString('hex')), [encodeMessage(desc).toString('hex')], 'a body that is not a list is one message');
 });
