@@ -46,7 +46,11 @@ export type BasicOxm = {
   [K in OxmFieldName]: { field: K; value: OxmValueTypes[K]; mask?: OxmValueTypes[K] }
 }[OxmFieldName];
 
-/** An entry of any other OXM class, or an unknown basic field in a loosely parsed match. */
+/**
+ * An entry kept as bytes: one of an OXM class the codec does not type (Nicira's NXM,
+ * experimenter), an unknown basic field in a loosely parsed match, or an entry a sender
+ * already holds in wire form (a switch reporting its rules), which encodes as a plain copy.
+ */
 export interface OpaqueOxm {
   field: 'opaque';
   /** The 32-bit OXM header: class, field, hasmask, length. */

@@ -15,6 +15,43 @@ export interface ClassifierRule extends MaskedKey {
   readonly priority: number;
   /** Replaced on insert by the subtable's own copy, so that rules with one mask share it. */
   mask: Uint8Array;
+  /**
+   * Set on insert: the rule's masked bytes as a string (its bucket's key). A rule may then
+   * drop its own value array and rebuild it with valueFromBucketKey(), to save memory.
+   */
+  bucketKey?: string;
+}
+
+const indicesByMask = new WeakMap<Uint8Array, Uint16Array>();
+const idByMask = new WeakMap<Uint8Array, string>();
+
+/** Offsets where `mask` is not zero (cached per mask array: rules of a subtable share one). */
+export function maskIndices(mask: Uint8Array): Uint16Array {
+  let indices = indicesByMask.get(mask);
+  if (!indices) {
+    const list: number[] = [];
+    for (let i = 0; i < FLOW_KEY_BYTES; i++) if (mask[i] !== 0) list.push(i);
+    indices = Uint16Array.from(list);
+    indicesByMask.set(mask, indices);
+  }
+  return indices;
+}
+
+function maskId(mask: Uint8Array): string {
+  let id = idByMask.get(mask);
+  if (id === undefined) {
+    id = Buffer.from(mask.buffer, mask.byteOffset, mask.byteLength).toString('latin1');
+    idByMask.set(mask, id);
+  }
+  return id;
+}
+
+/** The full value array of a rule from its bucket key and mask. */
+export function valueFromBucketKey(bucketKey: string, mask: Uint8Array): Uint8Array {
+  const value = new Uint8Array(FLOW_KEY_BYTES);
+  const indices = maskIndices(mask);
+  for (let i = 0; i < indices.length; i++) value[indices[i]!] = bucketKey.charCodeAt(i);
+  return value;
 }
 
 /** Latin-1 string of the masked bytes at `indices`: a compact, exact hash-map key. */
@@ -59,9 +96,7 @@ class Subtable<R extends ClassifierRule> {
   }
 
   constructor(readonly mask: Uint8Array, readonly maskId: string) {
-    const indices: number[] = [];
-    for (let i = 0; i < FLOW_KEY_BYTES; i++) if (mask[i] !== 0) indices.push(i);
-    this.indices = Uint16Array.from(indices);
+    this.indices = maskIndices(mask);
   }
 
   keyOf(bytes: Uint8Array): string {
@@ -91,14 +126,15 @@ export class Classifier<R extends ClassifierRule> {
   }
 
   insert(rule: R): void {
-    const maskId = Buffer.from(rule.mask.buffer, rule.mask.byteOffset, rule.mask.byteLength).toString('latin1');
-    let st = this.subtables.get(maskId);
+    const id = maskId(rule.mask);
+    let st = this.subtables.get(id);
     if (!st) {
-      st = new Subtable<R>(rule.mask, maskId);
-      this.subtables.set(maskId, st);
+      st = new Subtable<R>(rule.mask, id);
+      this.subtables.set(id, st);
     }
+    const key = rule.bucketKey ?? st.keyOf(rule.value);
+    rule.bucketKey = key;
     rule.mask = st.mask;
-    const key = st.keyOf(rule.value);
     const bucket = st.buckets.get(key);
     if (!bucket) {
       st.buckets.set(key, [rule]);
@@ -114,10 +150,10 @@ export class Classifier<R extends ClassifierRule> {
   }
 
   remove(rule: R): boolean {
-    const maskId = Buffer.from(rule.mask.buffer, rule.mask.byteOffset, rule.mask.byteLength).toString('latin1');
-    const st = this.subtables.get(maskId);
+    const id = maskId(rule.mask);
+    const st = this.subtables.get(id);
     if (!st) return false;
-    const key = st.keyOf(rule.value);
+    const key = rule.bucketKey ?? st.keyOf(rule.value);
     const bucket = st.buckets.get(key);
     const at = bucket ? bucket.indexOf(rule) : -1;
     if (!bucket || at < 0) return false;
@@ -126,7 +162,7 @@ export class Classifier<R extends ClassifierRule> {
     const maxChanged = st.removePriority(rule.priority);
     this.size--;
     if (st.count === 0) {
-      this.subtables.delete(maskId);
+      this.subtables.delete(id);
       this.reorder();
     } else if (maxChanged) {
       this.reorder();
@@ -136,8 +172,7 @@ export class Classifier<R extends ClassifierRule> {
 
   /** The rule with exactly this match and priority (OpenFlow's "identical" flow), if any. */
   findExact(key: MaskedKey, priority: number): R | undefined {
-    const maskId = Buffer.from(key.mask.buffer, key.mask.byteOffset, key.mask.byteLength).toString('latin1');
-    const st = this.subtables.get(maskId);
+    const st = this.subtables.get(maskId(key.mask));
     return st?.buckets.get(st.keyOf(key.value))?.find((r) => r.priority === priority);
   }
 

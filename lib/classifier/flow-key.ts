@@ -9,12 +9,14 @@
  * wildcarded fields and writing full masks as exact matches, as Open vSwitch reports them.
  */
 import {
-  type BasicOxm, type Match, OfpError, OFPBMC_BAD_FIELD, OFPET_BAD_MATCH, OXM_FIELDS, type OxmFieldName, type OxmField,
-  oxmValueBytes, oxmValueFromBytes,
+  type BasicOxm, type Match, OfpError, OFPBMC_BAD_FIELD, OFPET_BAD_MATCH, OFPXMC_OPENFLOW_BASIC, OXM_FIELDS,
+  type OxmFieldName, type OxmField, oxmHeader, oxmValueBytes, oxmValueFromBytes,
 } from '../../protocol/index.ts';
 
 export interface FieldSlot {
   name: OxmFieldName;
+  /** OXM field number. */
+  num: number;
   offset: number;
   bytes: number;
   /** The field's valid bits as a mask (vlan_vid: 0x1fff; ip_dscp: 0x3f; ...), in wire form. */
@@ -39,7 +41,7 @@ function fullMaskOf(name: OxmFieldName, bytes: number): Uint8Array {
 export const FIELD_SLOTS: readonly FieldSlot[] = (() => {
   let offset = 0;
   return OXM_FIELDS.map((f) => {
-    const slot = { name: f.name, offset, bytes: f.bytes, fullMask: fullMaskOf(f.name, f.bytes) };
+    const slot = { name: f.name, num: f.num, offset, bytes: f.bytes, fullMask: fullMaskOf(f.name, f.bytes) };
     offset += f.bytes;
     return slot;
   });
@@ -133,6 +135,25 @@ export function maskedKeyToMatch(key: MaskedKey): Match {
     } else {
       match.push({ field: slot.name, value, mask: oxmValueFromBytes(slot.name, key.mask, slot.offset) } as BasicOxm);
     }
+  }
+  return match;
+}
+
+/**
+ * The canonical match of (value, mask) as entries already in wire form (see OpaqueOxm):
+ * what maskedKeyToMatch gives, without the round trip through text, for replies.
+ */
+export function maskedKeyToWireMatch(key: MaskedKey): Match {
+  const match: OxmField[] = [];
+  const { value, mask } = key;
+  for (const slot of FIELD_SLOTS) {
+    if (isZero(mask, slot.offset, slot.bytes)) continue;
+    const exact = equalsAt(mask, slot.offset, slot.fullMask);
+    const n = slot.bytes;
+    const payload = Buffer.allocUnsafe(exact ? n : 2 * n);
+    for (let i = 0; i < n; i++) payload[i] = value[slot.offset + i]!;
+    if (!exact) for (let i = 0; i < n; i++) payload[n + i] = mask[slot.offset + i]!;
+    match.push({ field: 'opaque', header: oxmHeader(OFPXMC_OPENFLOW_BASIC, slot.num, !exact, payload.length), payload });
   }
   return match;
 }

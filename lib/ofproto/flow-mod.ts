@@ -23,7 +23,7 @@ import {
 } from '../../protocol/index.ts';
 import { coversFilter, type MaskedKey, maskedKeyFromWire, matchToMaskedKey, overlaps } from '../classifier/index.ts';
 import { checkInstructionList, checkOutPort, type ActionContext, validateInstructions, validateReferences } from './action-check.ts';
-import type { OfTable, Rule } from './rule.ts';
+import { type OfTable, Rule } from './rule.ts';
 import type { Transaction } from './transaction.ts';
 
 /** Flow-mod flags OpenFlow 1.3 defines. */
@@ -57,9 +57,10 @@ export interface RuleFilter {
 /** Rules of `tableId` (or every table for OFPTT_ALL) that a non-strict request selects. */
 export function* selectRules(ctx: FlowTableContext, tableId: number, filter: RuleFilter): Generator<Rule> {
   const tables = tableId === OFPTT_ALL ? ctx.tables : [ctx.tables[tableId]!];
+  const matchesAll = filter.key.mask.every((b) => b === 0);
   for (const table of tables) {
     for (const rule of table.rules) {
-      if (ruleMatchesFilter(rule, filter) && coversFilter(rule, filter.key)) yield rule;
+      if (ruleMatchesFilter(rule, filter) && (matchesAll || coversFilter(rule, filter.key))) yield rule;
     }
   }
 }
@@ -136,11 +137,7 @@ function addFlow(ctx: FlowTableContext, fm: FlowMod, key: MaskedKey, txn: Transa
     }
   }
   if (!old && table.rules.count >= MAX_ENTRIES) throw new OfpError(OFPET_FLOW_MOD_FAILED, OFPFMFC_TABLE_FULL, `table ${table.id} is full`);
-  const now = ctx.now();
-  const rule: Rule = {
-    tableId: fm.tableId, value: key.value, mask: key.mask, priority: fm.priority, cookie: fm.cookie, idleTimeout: fm.idleTimeout, hardTimeout: fm.hardTimeout, flags: fm.flags,
-    instructions: fm.instructions, createdMs: now, modifiedMs: now, usedMs: now, packetCount: 0, byteCount: 0,
-  };
+  const rule = new Rule(fm.tableId, key, fm.priority, fm.cookie, fm.idleTimeout, fm.hardTimeout, fm.flags, fm.instructions, ctx.now());
   if (old) {
     // The replaced rule's counters and idle time carry over unless the new one says RESET_COUNTS.
     if (!(fm.flags & OFPFF_RESET_COUNTS)) {

@@ -26,6 +26,7 @@ import { devicelessPort, localPort, macFromName, type OfPort } from './port.ts';
 import { duration, newTable, type OfTable, type Rule, ruleMatch } from './rule.ts';
 import { tableFeatures } from './table-features.ts';
 import { atomically, type Transaction } from './transaction.ts';
+import { MemoryReclaimer } from '../util/reclaim.ts';
 import { Vlog } from '../util/vlog.ts';
 
 const log = new Vlog('ofproto');
@@ -107,6 +108,7 @@ export class Ofproto implements FlowTableContext {
   private readonly timedRules = new Set<Rule>();
   private asyncSink: AsyncSink = () => undefined;
   private readonly bundleSets = new WeakMap<OfprotoClient, BundleSet>();
+  private readonly reclaimer = new MemoryReclaimer();
   private expiryTimer: NodeJS.Timeout | undefined;
   readonly now: () => number;
 
@@ -139,6 +141,7 @@ export class Ofproto implements FlowTableContext {
   }
 
   stop(): void {
+    this.reclaimer.stop();
     if (this.expiryTimer) clearInterval(this.expiryTimer);
     this.expiryTimer = undefined;
   }
@@ -192,6 +195,7 @@ export class Ofproto implements FlowTableContext {
   removeRule(rule: Rule, reason: number, txn: Transaction): void {
     if (!this.tables[rule.tableId]!.rules.remove(rule)) return;
     this.timedRules.delete(rule);
+    txn.afterCommit(() => this.reclaimer.churn(1));
     txn.undo(() => {
       this.tables[rule.tableId]!.rules.insert(rule);
       if (rule.idleTimeout || rule.hardTimeout) this.timedRules.add(rule);
@@ -259,6 +263,7 @@ export class Ofproto implements FlowTableContext {
         conn.sendMessage({ type: 'barrier_reply', xid: m.xid });
         return;
       case 'flow_mod':
+        this.reclaimer.churn(1);
         atomically((txn) => applyFlowMod(this, m, txn, raw));
         return;
       case 'group_mod':
