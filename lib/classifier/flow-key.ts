@@ -1,8 +1,7 @@
 /*
- * Flow keys and masks: every OpenFlow-basic field at a fixed offset of one byte array, in
- * its wire (big-endian) form. A packet's flow key and a rule's match share this layout, so
- * that matching is byte-wise `(key & mask) == value` — for OpenFlow tables and, later, for
- * the datapath's megaflows (Open vSwitch's struct flow / struct minimask).
+ * Matches as (value, mask) over the flow-key layout of lib/packet/flow-layout.ts, so that
+ * matching a packet's key is byte-wise `(key & mask) == value` — for OpenFlow tables and for
+ * the datapath's megaflows (Open vSwitch's struct minimatch).
  *
  * A match converts to (value, mask) with the mask clipped to each field's valid bits; the
  * canonical OXM list is read back from (value, mask) in field-number order, dropping
@@ -10,48 +9,11 @@
  */
 import {
   type BasicOxm, type Match, OfpError, OFPBMC_BAD_FIELD, OFPET_BAD_MATCH, OFPXMC_OPENFLOW_BASIC, OXM_FIELDS,
-  type OxmFieldName, type OxmField, oxmHeader, oxmValueBytes, oxmValueFromBytes,
+  type OxmField, oxmHeader, oxmValueBytes, oxmValueFromBytes,
 } from '../../protocol/index.ts';
+import { FIELD_SLOTS, fieldSlot, FLOW_KEY_BYTES, type FieldSlot } from '../packet/flow-layout.ts';
 
-export interface FieldSlot {
-  name: OxmFieldName;
-  /** OXM field number. */
-  num: number;
-  offset: number;
-  bytes: number;
-  /** The field's valid bits as a mask (vlan_vid: 0x1fff; ip_dscp: 0x3f; ...), in wire form. */
-  fullMask: Uint8Array;
-}
-
-/** Bits that are meaningful in each field narrower than its wire width. */
-const VALID_BITS: Partial<Record<OxmFieldName, number>> = {
-  vlan_vid: 0x1fff, vlan_pcp: 0x07, ip_dscp: 0x3f, ip_ecn: 0x03, ipv6_flabel: 0xfffff, mpls_label: 0xfffff,
-  mpls_tc: 0x07, mpls_bos: 0x01, ipv6_exthdr: 0x1ff,
-};
-
-function fullMaskOf(name: OxmFieldName, bytes: number): Uint8Array {
-  const mask = new Uint8Array(bytes).fill(0xff);
-  const valid = VALID_BITS[name];
-  if (valid !== undefined) {
-    for (let i = 0; i < bytes; i++) mask[bytes - 1 - i] = Math.floor(valid / 2 ** (8 * i)) & 0xff;
-  }
-  return mask;
-}
-
-export const FIELD_SLOTS: readonly FieldSlot[] = (() => {
-  let offset = 0;
-  return OXM_FIELDS.map((f) => {
-    const slot = { name: f.name, num: f.num, offset, bytes: f.bytes, fullMask: fullMaskOf(f.name, f.bytes) };
-    offset += f.bytes;
-    return slot;
-  });
-})();
-export const FLOW_KEY_BYTES = FIELD_SLOTS.reduce((n, s) => n + s.bytes, 0);
-const SLOT_BY_NAME = new Map<string, FieldSlot>(FIELD_SLOTS.map((s) => [s.name, s]));
-
-export function fieldSlot(name: OxmFieldName): FieldSlot {
-  return SLOT_BY_NAME.get(name)!;
-}
+export { FIELD_SLOTS, fieldSlot, FLOW_KEY_BYTES, type FieldSlot };
 
 /** A match as (value, mask) over the flow-key layout; value has no bits outside mask. */
 export interface MaskedKey {
