@@ -21,7 +21,12 @@ usage: ofswitchd [OPTIONS]
   --rundir=DIR         run directory for sockets (default: $OFSWITCH_RUNDIR or ${join(PROJECT_DIR, 'var', 'run')})
   --bridge=NAME        bridge to serve (default: br0)
   --datapath-id=HEX    64-bit datapath id, 16 hex digits (default: from the bridge's MAC)
-  --port=NAME[:OFPORT] add a port (repeatable), numbered OFPORT when that is free
+  --port=NAME[:OFPORT][,KEY=VALUE...]
+                       add a port (repeatable), numbered OFPORT when that is free; with a
+                       device: type=stream|internal|patch and its options, e.g.
+                       --port=p1:1,pstream=punix:/tmp/p1.sock  --port=p2:2,stream=tcp:127.0.0.1:7001
+                       --port=patch0,type=patch,peer=patch1
+  --no-buffering       no packet-in buffers (Open vSwitch 3.x behaviour)
   --pidfile[=FILE]     write the process id to FILE (default: <rundir>/ofswitchd.pid)
   --log-file=FILE      log to FILE instead of stderr
   -v, --verbose[=MODULE:LEVEL]  log level (emer, err, warn, info, dbg, off; default MODULE is ANY)
@@ -34,12 +39,13 @@ interface Options {
   datapathId?: bigint;
   pidfile?: string;
   ports: PortRequest[];
+  buffering: boolean;
 }
 
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): Options | 'help' | 'version' {
-  const options: Options = { rundir: process.env.OFSWITCH_RUNDIR || join(PROJECT_DIR, 'var', 'run'), bridge: 'br0', ports: [] };
+  const options: Options = { rundir: process.env.OFSWITCH_RUNDIR || join(PROJECT_DIR, 'var', 'run'), bridge: 'br0', ports: [], buffering: true };
   let pidfile: string | boolean = false;
   for (const arg of argv) {
     const [name, value] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -61,14 +67,28 @@ function parseArgs(argv: string[]): Options | 'help' | 'version' {
         options.datapathId = BigInt(hex.startsWith('0x') ? hex : `0x${hex}`);
         break;
       }
+      case '--no-buffering': options.buffering = false; break;
       case '--port': {
-        const [portName = '', ofport] = need().split(':');
+        const [head = '', ...settings] = need().split(',');
+        const colon = head.indexOf(':');
+        const [portName, ofport] = colon < 0 ? [head, undefined] : [head.slice(0, colon), head.slice(colon + 1)];
+        const device: Record<string, string> = {};
+        for (const setting of settings) {
+          const eq = setting.indexOf('=');
+          if (eq <= 0) throw new UsageError(`port ${portName}: '${setting}' is not KEY=VALUE`);
+          device[setting.slice(0, eq)] = setting.slice(eq + 1);
+        }
+        const { type, ...deviceOptions } = device;
+        const kind = type ?? (deviceOptions.peer ? 'patch' : Object.keys(deviceOptions).length ? 'stream' : undefined);
         if (!isValidBridgeName(portName)) throw new UsageError(`invalid port name '${portName}'`);
         if (options.ports.some((p) => p.name === portName) || portName === options.bridge) throw new UsageError(`duplicate port name '${portName}'`);
         if (ofport !== undefined && (!/^\d+$/.test(ofport) || Number(ofport) < 1 || Number(ofport) >= 0xff00)) {
           throw new UsageError(`invalid OpenFlow port number '${ofport}' (1 to 65279)`);
         }
-        options.ports.push(ofport === undefined ? { name: portName } : { name: portName, ofport: Number(ofport) });
+        options.ports.push({
+          name: portName, ...(ofport === undefined ? {} : { ofport: Number(ofport) }),
+          ...(kind ? { type: kind, options: deviceOptions } : {}),
+        });
         break;
       }
       case '--pidfile': pidfile = value ?? true; break;
@@ -104,6 +124,7 @@ async function main(): Promise<void> {
   if (options.pidfile) writeFileSync(options.pidfile, `${process.pid}\n`);
   const bridge = await Bridge.create(options.bridge, options.rundir, {
     ...(options.datapathId !== undefined ? { datapathId: options.datapathId } : {}), softwareVersion: VERSION,
+    buffering: options.buffering,
   }, options.ports);
   log.info(`ofswitchd ${VERSION}: bridge ${bridge.name} ready, ovs-ofctl -O OpenFlow13 show unix:${bridge.mgmtPath}`);
 

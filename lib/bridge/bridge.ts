@@ -1,52 +1,102 @@
 /*
- * A bridge: one OpenFlow switch (ofproto) with its connection manager and its management
- * service `punix:<rundir>/<name>.mgmt`, the socket ovs-ofctl talks to. The configuration
- * database that will create and reconfigure bridges builds on this (see the project's
- * issues); for now the daemon creates one bridge from its command line.
+ * A bridge: one OpenFlow switch (ofproto) with its connection manager, its management
+ * service `punix:<rundir>/<name>.mgmt` (the socket ovs-ofctl talks to), its part of the
+ * process's datapath, and its ports with the devices behind them. The configuration database
+ * that will create and reconfigure bridges builds on this (see the project's issues); for now
+ * the daemon creates one bridge from its command line.
+ *
+ * A port whose device cannot be opened is kept, without a device, and the error logged: the
+ * rest of the bridge works (as Open vSwitch records the error on the Interface row).
  */
 import { join } from 'node:path';
 import { ConnectionManager } from '../connmgr/index.ts';
+import { Datapath, type DpBridge } from '../datapath/index.ts';
+import { type Netdev, openNetdev } from '../netdev/index.ts';
 import { Ofproto, type OfprotoOptions } from '../ofproto/index.ts';
+import { Vlog } from '../util/vlog.ts';
+
+const log = new Vlog('bridge');
 
 /** Names that cannot be bridge names: they would escape the run directory. */
 export function isValidBridgeName(name: string): boolean {
   return /^[^/\\\0]+$/.test(name) && name !== '.' && name !== '..' && name.length <= 15;
 }
 
-/** A port to create: its name and the OpenFlow port number it requests, if any. */
+/**
+ * A port to create: its name, the OpenFlow port number it requests, and its device: a type
+ * (`stream`, `internal`, `patch`) and options (`pstream`, `stream`, `peer`). Without a type
+ * or options the port has no device (it carries no frames).
+ */
 export interface PortRequest {
   name: string;
   ofport?: number;
+  type?: string;
+  options?: Record<string, string>;
+}
+
+let processDatapath: Datapath | undefined;
+/** The one datapath of the process, shared by its bridges. */
+export function defaultDatapath(): Datapath {
+  processDatapath ??= new Datapath();
+  return processDatapath;
 }
 
 export class Bridge {
   readonly ofproto: Ofproto;
   readonly connmgr: ConnectionManager;
+  readonly dp: DpBridge;
+  readonly netdevs = new Map<number, Netdev>();
 
-  private constructor(readonly name: string, readonly rundir: string, options: OfprotoOptions) {
+  private constructor(readonly name: string, readonly rundir: string, options: OfprotoOptions, private readonly datapath: Datapath) {
     this.ofproto = new Ofproto(name, options);
     this.connmgr = new ConnectionManager(name, {
       handleMessage: (conn, message, raw) => this.ofproto.handleMessage(conn, message, raw),
     });
     this.ofproto.start((kind, reason, message, exclude) => this.connmgr.sendAsync(kind, reason, message, exclude));
+    this.dp = datapath.addBridge(name, this.ofproto);
+    this.ofproto.attachDatapath(this.dp);
   }
 
   get mgmtPath(): string {
     return join(this.rundir, `${this.name}.mgmt`);
   }
 
-  static async create(name: string, rundir: string, options: OfprotoOptions = {}, ports: PortRequest[] = []): Promise<Bridge> {
+  static async create(
+    name: string, rundir: string, options: OfprotoOptions = {}, ports: PortRequest[] = [], datapath = defaultDatapath(),
+  ): Promise<Bridge> {
     if (!isValidBridgeName(name)) throw new Error(`${name}: invalid bridge name`);
-    const bridge = new Bridge(name, rundir, options);
+    const bridge = new Bridge(name, rundir, options, datapath);
     // Ports that request a number first, then the rest, as Open vSwitch's bridge does.
-    for (const p of ports.filter((p) => p.ofport !== undefined)) bridge.ofproto.addPort(p.name, p.ofport);
-    for (const p of ports.filter((p) => p.ofport === undefined)) bridge.ofproto.addPort(p.name);
+    for (const p of [...ports.filter((p) => p.ofport !== undefined), ...ports.filter((p) => p.ofport === undefined)]) {
+      await bridge.addPort(p);
+    }
     await bridge.connmgr.addService(`punix:${bridge.mgmtPath}`, 'service');
     return bridge;
   }
 
+  /** Adds a port and opens its device; a device that fails to open leaves the port without one. */
+  async addPort(request: PortRequest): Promise<void> {
+    let netdev: Netdev | undefined;
+    if (request.type || request.options) {
+      try {
+        netdev = await openNetdev(request.type ?? 'stream', request.name, request.options ?? {});
+      } catch (e) {
+        log.warn(`${this.name}: could not open device of port ${request.name}: ${(e as Error).message}`);
+      }
+    }
+    const port = this.ofproto.addPort(request.name, request.ofport, netdev?.hwAddr);
+    if (!netdev) return;
+    this.netdevs.set(port.portNo, netdev);
+    this.ofproto.portDevices.set(port.portNo, netdev);
+    this.dp.addPort(port.portNo, netdev);
+    this.ofproto.setPortCarrier(port.portNo, netdev.carrier);
+    netdev.onCarrierChange = (up) => this.ofproto.setPortCarrier(port.portNo, up);
+  }
+
   async close(): Promise<void> {
     this.ofproto.stop();
+    this.datapath.removeBridge(this.name);
+    await Promise.all([...this.netdevs.values()].map((n) => n.close()));
     await this.connmgr.close();
   }
 }

@@ -1,2 +1,2 @@
 /* Public surface of lib/bridge. */
-export { Bridge, isValidBridgeName, type PortRequest } from './bridge.ts';
+export { Bridge, defaultDatapath, isValidBridgeName, type PortRequest } from './bridge.ts';

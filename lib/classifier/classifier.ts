@@ -170,18 +170,30 @@ export class Classifier<R extends ClassifierRule> {
     return true;
   }
 
+  /** Removes every rule at once. */
+  clear(): void {
+    this.subtables.clear();
+    this.ordered = [];
+    this.size = 0;
+  }
+
   /** The rule with exactly this match and priority (OpenFlow's "identical" flow), if any. */
   findExact(key: MaskedKey, priority: number): R | undefined {
     const st = this.subtables.get(maskId(key.mask));
     return st?.buckets.get(st.keyOf(key.value))?.find((r) => r.priority === priority);
   }
 
-  /** The highest-priority rule matching a packet's flow key. */
-  lookup(flowKey: Uint8Array): R | undefined {
+  /**
+   * The highest-priority rule matching a packet's flow key. When `consulted` is given, the
+   * mask of every subtable the lookup examined is OR-ed into it: the fields the result
+   * depends on, which a megaflow must match exactly (Open vSwitch's wildcard tracking).
+   */
+  lookup(flowKey: Uint8Array, consulted?: Uint8Array): R | undefined {
     let best: R | undefined;
     for (const st of this.ordered) {
       if (best && st.maxPriority <= best.priority) break;
       this.subtablesVisited++;
+      if (consulted) for (const i of st.indices) consulted[i]! |= st.mask[i]!;
       const bucket = st.buckets.get(st.keyOf(flowKey));
       if (bucket && (!best || bucket[0]!.priority > best.priority)) best = bucket[0];
     }

@@ -49,9 +49,11 @@ export class ConnectionManager {
   }
 
   /** Sends an asynchronous message to every connection that wants it (Open vSwitch's connmgr_send_*). */
-  sendAsync(kind: AsyncKind, reason: number, message: OfpMessage, exclude?: unknown): void {
+  sendAsync(kind: AsyncKind, reason: number, message: OfpMessage | ((conn: Ofconn) => OfpMessage), exclude?: unknown): void {
     for (const conn of this.connections) {
-      if (conn !== exclude && conn.receivesAsync(kind, reason)) conn.sendMessage({ ...message, xid: 0 });
+      if (conn !== exclude && conn.receivesAsync(kind, reason)) {
+        conn.sendMessage({ ...(typeof message === 'function' ? message(conn) : message), xid: 0 });
+      }
     }
   }
 

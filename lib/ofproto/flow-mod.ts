@@ -37,6 +37,8 @@ export const MAX_ENTRIES = 1_000_000;
 
 export interface FlowTableContext extends ActionContext {
   readonly tables: OfTable[];
+  /** Whether buffered packets exist; without buffers any buffer id is unknown (Open vSwitch 3.x). */
+  readonly buffering: boolean;
   now(): number;
   /** Removes a rule for `reason`, telling controllers if the rule asked for it (after the commit). */
   removeRule(rule: Rule, reason: number, txn: Transaction): void;
@@ -101,7 +103,7 @@ export function checkFlowModHeader(ctx: FlowTableContext, fm: FlowMod, key: Mask
   if (fm.tableId !== OFPTT_ALL && fm.tableId >= ctx.tables.length) {
     throw new OfpError(OFPET_BAD_REQUEST, OFPBRC_BAD_TABLE_ID, `table ${fm.tableId} does not exist`);
   }
-  if (!isDelete(fm) && fm.bufferId !== OFP_NO_BUFFER) {
+  if (!ctx.buffering && !isDelete(fm) && fm.bufferId !== OFP_NO_BUFFER) {
     throw new OfpError(OFPET_BAD_REQUEST, OFPBRC_BUFFER_UNKNOWN, `no buffered packet ${fm.bufferId}`);
   }
 }

@@ -21,7 +21,13 @@ export interface Meter {
   packetInCount: bigint;
   byteInCount: bigint;
   bandCounts: Array<{ packetBandCount: bigint; byteBandCount: bigint }>;
+  /** Token bucket of each band: tokens in the meter's unit (kilobits or packets). */
+  tokens: number[];
+  refilledMs: number;
 }
+
+/** What a meter does with one packet. */
+export type MeterVerdict = { pass: true; dscpRaise?: number } | { pass: false };
 
 export interface MeterTableContext {
   now(): number;
@@ -33,6 +39,11 @@ export interface MeterTableContext {
 export const MAX_METERS = 262144;
 export const MAX_BANDS = 8;
 const ALL_FLAGS = OFPMF_KBPS | OFPMF_PKTPS | OFPMF_BURST | OFPMF_STATS;
+
+/** A band's bucket size: its burst when the meter has OFPMF_BURST and one, else one second of its rate. */
+function burstOf(flags: number, band: MeterBand): number {
+  return flags & OFPMF_BURST && band.burstSize > 0 ? band.burstSize : band.rate;
+}
 
 function fail(code: number, detail: string): never {
   throw new OfpError(OFPET_METER_MOD_FAILED, code, detail);
@@ -73,10 +84,12 @@ export class MeterTable {
     if (mm.bands.length === 0) fail(OFPMMFC_OUT_OF_BANDS, 'a meter needs a band');
     for (const band of mm.bands) if (band.rate === 0) fail(OFPMMFC_BAD_RATE, 'meter band rate 0');
     if (mm.flags & ~ALL_FLAGS) fail(OFPMMFC_BAD_FLAGS, `meter flags 0x${mm.flags.toString(16)}`);
+    const now = this.ctx.now();
     const meter: Meter = {
-      meterId: mm.meterId, flags: mm.flags, bands: mm.bands, createdMs: old?.createdMs ?? this.ctx.now(),
+      meterId: mm.meterId, flags: mm.flags, bands: mm.bands, createdMs: old?.createdMs ?? now,
       packetInCount: old?.packetInCount ?? 0n, byteInCount: old?.byteInCount ?? 0n,
       bandCounts: mm.bands.map(() => ({ packetBandCount: 0n, byteBandCount: 0n })),
+      tokens: mm.bands.map((b) => burstOf(mm.flags, b)), refilledMs: now,
     };
     this.meters.set(mm.meterId, meter);
     txn.undo(() => (old ? this.meters.set(mm.meterId, old) : this.meters.delete(mm.meterId)));
@@ -97,6 +110,38 @@ export class MeterTable {
     if (meterId === OFPM_ALL) return [...this.meters.values()].sort((a, b) => a.meterId - b.meterId);
     const meter = this.meters.get(meterId);
     return meter ? [meter] : [];
+  }
+
+  /**
+   * Meters one packet of `bytes`: every band's token bucket refills at its rate up to its
+   * burst; the band with the highest rate among those the packet exceeds applies (OpenFlow
+   * 1.3 section 5.7.1): DROP drops it, DSCP_REMARK raises its drop precedence.
+   */
+  meterPacket(meterId: number, bytes: number): MeterVerdict {
+    const meter = this.meters.get(meterId);
+    if (!meter) return { pass: true };
+    const now = this.ctx.now();
+    const elapsedSec = Math.max(0, now - meter.refilledMs) / 1000;
+    meter.refilledMs = now;
+    const cost = meter.flags & OFPMF_PKTPS ? 1 : (bytes * 8) / 1000;
+    meter.packetInCount++;
+    meter.byteInCount += BigInt(bytes);
+    let applied = -1;
+    meter.bands.forEach((band, i) => {
+      const tokens = Math.min(burstOf(meter.flags, band), meter.tokens[i]! + band.rate * elapsedSec);
+      if (tokens >= cost) {
+        meter.tokens[i] = tokens - cost;
+      } else {
+        meter.tokens[i] = tokens;
+        if (applied < 0 || band.rate > meter.bands[applied]!.rate) applied = i;
+      }
+    });
+    if (applied < 0) return { pass: true };
+    meter.bandCounts[applied]!.packetBandCount++;
+    meter.bandCounts[applied]!.byteBandCount += BigInt(bytes);
+    const band = meter.bands[applied]!;
+    if (band.type === 'dscp_remark') return { pass: true, dscpRaise: band.precLevel };
+    return { pass: false };
   }
 
   config(meterId: number): MeterConfig[] {

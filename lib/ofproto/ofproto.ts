@@ -9,7 +9,8 @@
  * change that caused them has committed. Times are milliseconds on the monotonic clock.
  */
 import {
-  type AsyncConfig, encodeMessage, type MultipartReplyBody, type MultipartRequest, OFPBRC_BAD_EXPERIMENTER, OFPBRC_BAD_MULTIPART,
+  type Action, type AsyncConfig, encodeMessage, type MultipartReplyBody, OFP_NO_BUFFER, OFPFC_DELETE, OFPFC_DELETE_STRICT,
+  OFPP_TABLE, OFPPC_NO_RECV, OFPPS_LINK_DOWN, OFPPS_LIVE, type MultipartRequest, OFPBRC_BAD_EXPERIMENTER, OFPBRC_BAD_MULTIPART,
   OFPBRC_BAD_TYPE, OFPC_FLOW_STATS, OFPC_FRAG_MASK, OFPC_GROUP_STATS, OFPC_PORT_STATS, OFPC_QUEUE_STATS,
   OFPC_FRAG_REASM, OFPC_TABLE_STATS, OFPET_BAD_REQUEST, OFPET_TABLE_MOD_FAILED, OfpError, type OfpMessage, OFPFF_SEND_FLOW_REM,
   OFPTMFC_BAD_TABLE, OFPPR_MODIFY,
@@ -28,6 +29,14 @@ import { tableFeatures } from './table-features.ts';
 import { atomically, type Transaction } from './transaction.ts';
 import { MemoryReclaimer } from '../util/reclaim.ts';
 import { Vlog } from '../util/vlog.ts';
+import type { DpBridge, DpTranslation, PacketInSpec, UpcallHandler } from '../datapath/index.ts';
+import type { NetdevStats } from '../netdev/index.ts';
+import { FLOW_KEY_BYTES, type Packet, parsePacket } from '../packet/index.ts';
+import { checkActionList } from './action-check.ts';
+import { MacLearning } from './mac-learning.ts';
+import { buildPacketIn, checkPacketOutInPort, raiseDropPrecedence } from './packet-io.ts';
+import { PacketBuffer } from './pktbuf.ts';
+import { type Credits, xlate, type XlateBridge } from './xlate.ts';
 
 const log = new Vlog('ofproto');
 
@@ -61,7 +70,9 @@ export type AsyncKind = 'packet_in' | 'port_status' | 'flow_removed';
  * Delivers an asynchronous message to every connection whose async config wants it, except
  * `exclude` (OpenFlow 1.3 does not echo a port-mod's PORT_STATUS to the connection that sent it).
  */
-export type AsyncSink = (kind: AsyncKind, reason: number, message: OfpMessage, exclude?: OfprotoClient) => void;
+export type AsyncSink = (
+  kind: AsyncKind, reason: number, message: OfpMessage | ((client: OfprotoClient) => OfpMessage), exclude?: OfprotoClient,
+) => void;
 
 export interface SwitchDescription {
   mfrDesc: string;
@@ -78,6 +89,11 @@ export interface OfprotoOptions {
   softwareVersion?: string;
   /** The monotonic clock in milliseconds (tests may substitute one). */
   now?: () => number;
+  /**
+   * Packet-in buffering (the seeds' pktbuf: 256 buffers per connection, 5 s). Off, the switch
+   * behaves as Open vSwitch 3.x: no buffers, whole packets, buffer ids refused.
+   */
+  buffering?: boolean;
 }
 
 function refuse(code: number, detail: string): never {
@@ -93,7 +109,7 @@ function usesMeter(rule: Rule, meterId: number): boolean {
   return rule.instructions.some((i) => i.type === 'meter' && i.meterId === meterId);
 }
 
-export class Ofproto implements FlowTableContext {
+export class Ofproto implements FlowTableContext, UpcallHandler {
   readonly hwAddr: string;
   readonly datapathId: bigint;
   readonly description: SwitchDescription;
@@ -109,11 +125,20 @@ export class Ofproto implements FlowTableContext {
   private asyncSink: AsyncSink = () => undefined;
   private readonly bundleSets = new WeakMap<OfprotoClient, BundleSet>();
   private readonly reclaimer = new MemoryReclaimer();
+  readonly macLearning: MacLearning;
+  readonly buffering: boolean;
+  private readonly pktbufs = new WeakMap<OfprotoClient, PacketBuffer>();
+  /** The bridge's part of the datapath, once attached. */
+  private dp: DpBridge | undefined;
+  /** Devices behind ports, for their counters. */
+  readonly portDevices = new Map<number, { stats: NetdevStats }>();
   private expiryTimer: NodeJS.Timeout | undefined;
   readonly now: () => number;
 
   constructor(readonly name: string, options: OfprotoOptions = {}) {
     this.now = options.now ?? (() => performance.now());
+    this.buffering = options.buffering ?? true;
+    this.macLearning = new MacLearning(this.now);
     this.hwAddr = macFromName(name);
     this.datapathId = options.datapathId ?? BigInt(`0x${this.hwAddr.replaceAll(':', '')}`);
     this.description = {
@@ -131,6 +156,11 @@ export class Ofproto implements FlowTableContext {
       removeFlowsUsingMeter: (id, txn) => this.removeRulesWhere((r) => usesMeter(r, id), OFPRR_METER_DELETE, txn),
       flowsUsingMeter: (id) => this.countRulesWhere((r) => usesMeter(r, id)),
     });
+  }
+
+  /** Connects the bridge's datapath: packets that miss its cache come to translate(). */
+  attachDatapath(dp: DpBridge): void {
+    this.dp = dp;
   }
 
   /** Starts timeouts and connects asynchronous messages to the bridge's connections. */
@@ -155,11 +185,11 @@ export class Ofproto implements FlowTableContext {
    * Adds a port, numbered `requested` when that number is free, otherwise with the lowest
    * free number, as Open vSwitch honours ofport_request.
    */
-  addPort(name: string, requested?: number): OfPort {
+  addPort(name: string, requested?: number, hwAddr?: string): OfPort {
     for (const p of this.ports.values()) if (p.name === name) throw new Error(`port ${name} already exists`);
     let portNo = requested !== undefined && requested >= 1 && requested < 0xff00 && !this.ports.has(requested) ? requested : 1;
     while (this.ports.has(portNo)) portNo++;
-    const port = devicelessPort(name, portNo);
+    const port = { ...devicelessPort(name, portNo), ...(hwAddr ? { hwAddr } : {}) };
     this.addPortRecord(port);
     return port;
   }
@@ -224,6 +254,15 @@ export class Ofproto implements FlowTableContext {
     });
   }
 
+  /** Applies a change atomically; once committed, cached translations are dropped (revalidation). */
+  private change<T>(apply: (txn: Transaction) => T): T {
+    try {
+      return atomically(apply);
+    } finally {
+      this.dp?.flush();
+    }
+  }
+
   /** Removes rules whose hard or idle timeout has passed (hard first, as Open vSwitch checks). */
   expireRules(): void {
     const now = this.now();
@@ -232,7 +271,8 @@ export class Ofproto implements FlowTableContext {
       if (rule.hardTimeout && now - rule.modifiedMs >= rule.hardTimeout * 1000) expired.push([rule, OFPRR_HARD_TIMEOUT]);
       else if (rule.idleTimeout && now - rule.usedMs >= rule.idleTimeout * 1000) expired.push([rule, OFPRR_IDLE_TIMEOUT]);
     }
-    if (expired.length) atomically((txn) => { for (const [rule, reason] of expired) this.removeRule(rule, reason, txn); });
+    if (expired.length) this.change((txn) => { for (const [rule, reason] of expired) this.removeRule(rule, reason, txn); });
+    if (this.macLearning.expire()) this.dp?.flush();
   }
 
   // ---- requests ----
@@ -245,7 +285,7 @@ export class Ofproto implements FlowTableContext {
         return;
       case 'features_request':
         conn.sendMessage({
-          type: 'features_reply', xid: m.xid, datapathId: this.datapathId, nBuffers: PKTBUF_CNT, nTables: N_TABLES,
+          type: 'features_reply', xid: m.xid, datapathId: this.datapathId, nBuffers: this.buffering ? PKTBUF_CNT : 0, nTables: N_TABLES,
           auxiliaryId: 0, capabilities: CAPABILITIES, reserved: 0,
         });
         return;
@@ -264,17 +304,29 @@ export class Ofproto implements FlowTableContext {
         return;
       case 'flow_mod':
         this.reclaimer.churn(1);
-        atomically((txn) => applyFlowMod(this, m, txn, raw));
+        this.change((txn) => applyFlowMod(this, m, txn, raw));
+        // A buffered packet goes through the tables as they now are.
+        if (this.buffering && m.bufferId !== OFP_NO_BUFFER && m.command !== OFPFC_DELETE && m.command !== OFPFC_DELETE_STRICT) {
+          const packet = this.pktbuf(conn).retrieve(m.bufferId);
+          this.packetOut(packet.data, packet.inPort, [{ type: 'output', port: OFPP_TABLE, maxLen: 0 }]);
+        }
         return;
       case 'group_mod':
-        atomically((txn) => this.groups.apply(m, txn));
+        this.change((txn) => this.groups.apply(m, txn));
         return;
       case 'meter_mod':
-        atomically((txn) => this.meters.apply(m, txn));
+        this.change((txn) => this.meters.apply(m, txn));
         return;
       case 'port_mod':
-        atomically((txn) => this.portMod(m, txn, conn));
+        this.change((txn) => this.portMod(m, txn, conn));
         return;
+      case 'packet_out': {
+        checkPacketOutInPort(m.inPort);
+        for (const a of m.actions) if (a.type !== 'output' || a.port !== OFPP_TABLE) checkActionList([a]);
+        const packet = m.bufferId === OFP_NO_BUFFER ? { data: m.data, inPort: m.inPort } : this.pktbuf(conn).retrieve(m.bufferId);
+        this.packetOut(packet.data, m.inPort, m.actions);
+        return;
+      }
       case 'table_mod':
         // OpenFlow 1.3 defines no table configuration bits (the 1.1 miss bits are deprecated):
         // the config is accepted and ignored, as Open vSwitch does; table 254 is its read-only one.
@@ -322,6 +374,86 @@ export class Ofproto implements FlowTableContext {
     }
   }
 
+  // ---- the datapath's upcalls ----
+
+  private xlateBridge(): XlateBridge {
+    return { tables: this.tables, groups: this.groups.groups, ports: this.ports, macLearning: this.macLearning };
+  }
+
+  translate(frame: Buffer, inPort: number): DpTranslation {
+    return xlate(this.xlateBridge(), { frame, inPort });
+  }
+
+  credit(credits: unknown, bytes: number): void {
+    const c = credits as Credits;
+    const now = this.now();
+    for (const rule of c.rules) {
+      rule.packetCount++;
+      rule.byteCount += bytes;
+      rule.usedMs = now;
+    }
+    for (const table of c.lookups) table.lookupCount++;
+    for (const table of c.matches) table.matchedCount++;
+    for (const { group, bucket } of c.buckets) {
+      group.packetCount++;
+      group.byteCount += BigInt(bytes);
+      const counts = group.bucketCounts[bucket];
+      if (counts) {
+        counts.packetCount++;
+        counts.byteCount += BigInt(bytes);
+      }
+    }
+  }
+
+  receives(port: number): boolean {
+    const p = this.ports.get(port);
+    return !!p && !(p.config & OFPPC_NO_RECV);
+  }
+
+  packetIn(spec: PacketInSpec, frame: Buffer, inPort: number): void {
+    this.asyncSink('packet_in', spec.reason, (client) => buildPacketIn(spec, frame, inPort, this.buffering ? this.pktbuf(client) : undefined));
+  }
+
+  meter(meterId: number, packet: Packet, bytes: number): boolean {
+    const verdict = this.meters.meterPacket(meterId, bytes);
+    if (verdict.pass && verdict.dscpRaise) raiseDropPrecedence(packet, verdict.dscpRaise);
+    return verdict.pass;
+  }
+
+  learn(mac: string, vlan: number, port: number): void {
+    // An address that moved changes what NORMAL does for others: translate afresh.
+    if (this.macLearning.learn(mac, vlan, port)) this.dp?.flush();
+  }
+
+  private pktbuf(client: OfprotoClient): PacketBuffer {
+    let buf = this.pktbufs.get(client);
+    if (!buf) {
+      buf = new PacketBuffer(this.now);
+      this.pktbufs.set(client, buf);
+    }
+    return buf;
+  }
+
+  /** Runs a packet through an action list (a packet-out), without caching. */
+  private packetOut(frame: Buffer, inPort: number, actions: Action[]): void {
+    const t = xlate(this.xlateBridge(), { frame, inPort, packetOutActions: actions });
+    this.credit(t.credits, frame.length);
+    const data = Buffer.from(frame);
+    this.dp?.run({ data, layout: parsePacket(data, new Uint8Array(FLOW_KEY_BYTES), inPort) }, inPort, t.actions);
+  }
+
+  /** A device's carrier came or went: the port's state follows, controllers are told. */
+  setPortCarrier(portNo: number, up: boolean): void {
+    const port = this.ports.get(portNo);
+    if (!port) return;
+    const state = up ? (port.state & ~OFPPS_LINK_DOWN) | OFPPS_LIVE : (port.state | OFPPS_LINK_DOWN) & ~OFPPS_LIVE;
+    if (state === port.state) return;
+    const updated = { ...port, state };
+    this.ports.set(portNo, updated);
+    this.dp?.flush();
+    this.asyncSink('port_status', OFPPR_MODIFY, { type: 'port_status', xid: 0, reason: OFPPR_MODIFY, port: updated });
+  }
+
   private checkMeterRequest(meterId: number): void {
     if (meterId !== OFPM_ALL && !this.meters.exists(meterId)) {
       throw new OfpError(OFPET_METER_MOD_FAILED, OFPMMFC_UNKNOWN_METER, `meter ${meterId} does not exist`);
@@ -351,7 +483,7 @@ export class Ofproto implements FlowTableContext {
 
   /** Applies bundled modifications all together, or none of them. */
   private commitBundle(messages: Array<{ message: OfpMessage; raw: Buffer }>): void {
-    atomically((txn) => {
+    this.change((txn) => {
       messages.forEach(({ message: m, raw }, index) => {
         try {
           if (m.type === 'flow_mod') applyFlowMod(this, m, txn, raw);
@@ -392,7 +524,7 @@ export class Ofproto implements FlowTableContext {
         reply = { mpType: 'table', tables: tableStats(this.tables) };
         break;
       case 'port_stats':
-        reply = { mpType: 'port_stats', ports: portStats(this.ports, this.portCreatedMs, body.portNo, now) };
+        reply = { mpType: 'port_stats', ports: portStats(this.ports, this.portCreatedMs, body.portNo, now, this.portDevices) };
         break;
       case 'port_desc':
         reply = { mpType: 'port_desc', ports: [...this.ports.values()].sort((a, b) => a.portNo - b.portNo) };

@@ -10,6 +10,7 @@ import {
   OFPQ_ALL, OFPQOFC_BAD_PORT, OFPQOFC_BAD_QUEUE, type PacketQueue, type PortStats, type QueueStats,
 } from '../../protocol/index.ts';
 import { checkOutPort } from './action-check.ts';
+import type { NetdevStats } from '../netdev/index.ts';
 import type { OfPort } from './port.ts';
 import { duration } from './rule.ts';
 
@@ -41,13 +42,20 @@ function selectPorts(ports: Map<number, OfPort>, portNo: number): OfPort[] {
   return port ? [port] : [];
 }
 
-export function portStats(ports: Map<number, OfPort>, createdMs: Map<number, number>, portNo: number, nowMs: number): PortStats[] {
+export function portStats(
+  ports: Map<number, OfPort>, createdMs: Map<number, number>, portNo: number, nowMs: number,
+  devices: Map<number, { stats: NetdevStats }>,
+): PortStats[] {
   checkOutPort(portNo);
-  return selectPorts(ports, portNo).map((p) => ({
-    portNo: p.portNo, rxPackets: 0n, txPackets: 0n, rxBytes: 0n, txBytes: 0n, rxDropped: UNKNOWN, txDropped: UNKNOWN,
+  return selectPorts(ports, portNo).map((p) => {
+    const s = devices.get(p.portNo)?.stats;
+    return {
+    portNo: p.portNo, rxPackets: BigInt(s?.rxPackets ?? 0), txPackets: BigInt(s?.txPackets ?? 0), rxBytes: BigInt(s?.rxBytes ?? 0),
+    txBytes: BigInt(s?.txBytes ?? 0), rxDropped: s ? BigInt(s.rxDropped) : UNKNOWN, txDropped: s ? BigInt(s.txDropped) : UNKNOWN,
     rxErrors: UNKNOWN, txErrors: UNKNOWN, rxFrameErr: UNKNOWN, rxOverErr: UNKNOWN, rxCrcErr: UNKNOWN, collisions: UNKNOWN,
     ...duration(createdMs.get(p.portNo) ?? nowMs, nowMs),
-  }));
+    };
+  });
 }
 
 export function queueStats(ports: Map<number, OfPort>, portNo: number, queueId: number): QueueStats[] {
