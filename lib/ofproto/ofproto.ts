@@ -10,7 +10,7 @@
  */
 import {
   type Action, type AsyncConfig, encodeMessage, type MultipartReplyBody, OFP_NO_BUFFER, OFPFC_DELETE, OFPFC_DELETE_STRICT,
-  OFPP_TABLE, OFPPC_NO_RECV, OFPPS_LINK_DOWN, OFPPS_LIVE, type MultipartRequest, OFPBRC_BAD_EXPERIMENTER, OFPBRC_BAD_MULTIPART,
+  OFPP_TABLE, OFPPC_NO_RECV, OFPPC_PORT_DOWN, OFPPS_LINK_DOWN, OFPPS_LIVE, type MultipartRequest, OFPBRC_BAD_EXPERIMENTER, OFPBRC_BAD_MULTIPART,
   OFPBRC_BAD_TYPE, OFPC_FLOW_STATS, OFPC_FRAG_MASK, OFPC_GROUP_STATS, OFPC_PORT_STATS, OFPC_QUEUE_STATS,
   OFPC_FRAG_REASM, OFPC_TABLE_STATS, OFPET_BAD_REQUEST, OFPET_TABLE_MOD_FAILED, OfpError, type OfpMessage, OFPFF_SEND_FLOW_REM,
   OFPTMFC_BAD_TABLE, OFPPR_MODIFY,
@@ -405,9 +405,10 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
     }
   }
 
+  /** A port that is down, or configured not to receive, lets no packet into the pipeline. */
   receives(port: number): boolean {
     const p = this.ports.get(port);
-    return !!p && !(p.config & OFPPC_NO_RECV);
+    return !!p && !(p.config & (OFPPC_NO_RECV | OFPPC_PORT_DOWN));
   }
 
   packetIn(spec: PacketInSpec, frame: Buffer, inPort: number): void {

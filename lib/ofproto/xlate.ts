@@ -267,9 +267,11 @@ class Xlator {
       case OFPP_ANY:
         return;
       default:
-        // Output to the input port must say OFPP_IN_PORT; to a missing or no-forward port, nothing.
+        // Output to the input port must say OFPP_IN_PORT; to a missing, down or no-forward port, nothing.
         if (port === inPort) return;
-        if (this.bridge.ports.get(port) && !(this.bridge.ports.get(port)!.config & OFPPC_NO_FWD)) this.out.push({ type: 'output', port });
+        if (this.bridge.ports.get(port) && !(this.bridge.ports.get(port)!.config & (OFPPC_NO_FWD | OFPPC_PORT_DOWN))) {
+          this.out.push({ type: 'output', port });
+        }
     }
   }
 
