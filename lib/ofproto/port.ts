@@ -3,7 +3,7 @@
  * and the config/state/feature bits reported in port descriptions and port status.
  */
 import { createHash } from 'node:crypto';
-import { formatMac, OFPP_LOCAL, OFPPC_PORT_DOWN, OFPPS_LINK_DOWN, OFPPS_LIVE, type Port } from '../../protocol/index.ts';
+import { formatMac, OFPP_LOCAL, OFPPS_LIVE, type Port } from '../../protocol/index.ts';
 
 export type OfPort = Port;
 
@@ -14,10 +14,10 @@ export function macFromName(name: string): string {
   return formatMac(digest, 0);
 }
 
-/** The bridge's LOCAL (internal) port, reported down until its device is brought up, as in OVS. */
+/** The bridge's LOCAL (internal) port: up and live, as Open vSwitch's userspace bridges report it. */
 export function localPort(bridgeName: string, hwAddr: string): OfPort {
   return {
-    portNo: OFPP_LOCAL, hwAddr, name: bridgeName, config: OFPPC_PORT_DOWN, state: OFPPS_LINK_DOWN,
+    portNo: OFPP_LOCAL, hwAddr, name: bridgeName, config: 0, state: OFPPS_LIVE,
     curr: 0, advertised: 0, supported: 0, peer: 0, currSpeed: 0, maxSpeed: 0,
   };
 }

@@ -300,10 +300,10 @@ class Xlator {
     const dst = formatMac(this.key, ETH_DST.offset);
     const vlan = ((this.key[VLAN_VID.offset]! << 8) | this.key[VLAN_VID.offset + 1]!) & 0xfff;
     const srcIsUnicast = (this.key[ETH_SRC.offset]! & 1) === 0;
-    if (srcIsUnicast && this.bridge.ports.has(inPort)) {
-      this.bridge.macLearning.learn(src, vlan, inPort);
-      this.out.push({ type: 'learn', mac: src, vlan, port: inPort });
-    }
+    // Learning happens when the datapath runs the `learn` action, for this packet and every
+    // later one of the megaflow: a translation only reads the table, so that an address that
+    // moves is noticed (and cached translations flushed) wherever the packet is handled.
+    if (srcIsUnicast && this.bridge.ports.has(inPort)) this.out.push({ type: 'learn', mac: src, vlan, port: inPort });
     const dstIsUnicast = (this.key[ETH_DST.offset]! & 1) === 0;
     const known = dstIsUnicast ? this.bridge.macLearning.lookup(dst, vlan) : undefined;
     if (known === undefined) this.flood(inPort);

@@ -51,7 +51,9 @@ export async function startOfswitchd(args: string[] = [], bridge = 'br0'): Promi
     },
   };
   try {
-    await waitFor(() => existsSync(mgmt) || child.exitCode !== null, 15_000, `${mgmt}`);
+    // The daemon logs "ready" once every socket listens (the socket file alone can appear
+    // a moment before it accepts connections).
+    await waitFor(() => (existsSync(mgmt) && / ready/.test(output)) || child.exitCode !== null, 15_000, `${mgmt}`);
     if (child.exitCode !== null) throw new Error(`ofswitchd exited with ${child.exitCode}: ${output}`);
   } catch (e) {
     await daemon.stop();

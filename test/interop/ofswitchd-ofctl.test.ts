@@ -30,7 +30,7 @@ t.test('ovs-ofctl against ofswitchd', { skip: existsSync(OVS_OFCTL) ? false : `$
   t.match(show.out, /OFPT_FEATURES_REPLY \(OF1\.3\) \(xid=0x\w+\): dpid:0000000000000abc\n/, 'features reply with the datapath id');
   t.match(show.out, 'n_tables:254, n_buffers:256', 'tables and buffers');
   t.match(show.out, 'capabilities: FLOW_STATS TABLE_STATS PORT_STATS GROUP_STATS QUEUE_STATS', 'capabilities');
-  t.match(show.out, / LOCAL\(br0\): addr:[0-9a-f:]{17}\n\s+config:\s+PORT_DOWN\n\s+state:\s+LINK_DOWN/, 'the LOCAL port');
+  t.match(show.out, / LOCAL\(br0\): addr:[0-9a-f:]{17}\n\s+config:\s+0\n\s+state:\s+LIVE/, 'the LOCAL port, up and live as on an Open vSwitch userspace bridge');
   t.match(show.out, 'OFPT_GET_CONFIG_REPLY (OF1.3)', 'config reply');
   t.match(show.out, 'frags=normal miss_send_len=0', 'service connections get no packet data by default');
 
