@@ -1,7 +1,8 @@
 /*
  * ofswitchd: the ofswitch daemon (Open vSwitch's ovs-vswitchd). It serves one bridge (br0
  * unless --bridge says otherwise) with its management socket <rundir>/<bridge>.mgmt, on
- * which `ovs-ofctl -O OpenFlow13 show unix:<rundir>/br0.mgmt` works.
+ * which `ovs-ofctl -O OpenFlow13 show unix:<rundir>/br0.mgmt` works, and its control socket
+ * <rundir>/ofswitchd.ctl for `ofs-appctl` (ovs-vswitchd's unixctl socket).
  *
  * Options follow ovs-vswitchd's where they exist. A bad option is a one-line error and exit
  * status 1, before anything is created.
@@ -10,6 +11,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bridge, isValidBridgeName, type PortRequest } from '../lib/bridge/index.ts';
+import { registerCommands, UnixctlServer } from '../lib/unixctl/index.ts';
 import { isLevel, setLogFile, setLogLevel, Vlog } from '../lib/util/vlog.ts';
 
 const log = new Vlog('ofswitchd');
@@ -28,6 +30,7 @@ usage: ofswitchd [OPTIONS]
                        --port=patch0,type=patch,peer=patch1
   --no-buffering       no packet-in buffers (Open vSwitch 3.x behaviour)
   --pidfile[=FILE]     write the process id to FILE (default: <rundir>/ofswitchd.pid)
+  --unixctl=SOCKET     control socket for ofs-appctl (default: <rundir>/ofswitchd.ctl)
   --log-file=FILE      log to FILE instead of stderr
   -v, --verbose[=MODULE:LEVEL]  log level (emer, err, warn, info, dbg, off; default MODULE is ANY)
   -h, --help           show this help
@@ -38,6 +41,7 @@ interface Options {
   bridge: string;
   datapathId?: bigint;
   pidfile?: string;
+  unixctl?: string;
   ports: PortRequest[];
   buffering: boolean;
 }
@@ -92,6 +96,7 @@ function parseArgs(argv: string[]): Options | 'help' | 'version' {
         break;
       }
       case '--pidfile': pidfile = value ?? true; break;
+      case '--unixctl': options.unixctl = resolve(need()); break;
       case '--log-file': setLogFile(resolve(need())); break;
       case '-v': case '--verbose': {
         const spec = value ?? 'ANY:dbg';
@@ -122,10 +127,21 @@ async function main(): Promise<void> {
 
   mkdirSync(options.rundir, { recursive: true });
   if (options.pidfile) writeFileSync(options.pidfile, `${process.pid}\n`);
-  const bridge = await Bridge.create(options.bridge, options.rundir, {
-    ...(options.datapathId !== undefined ? { datapathId: options.datapathId } : {}), softwareVersion: VERSION,
-    buffering: options.buffering,
-  }, options.ports);
+  // The control socket comes first, so it is there once the bridge's management socket is.
+  const bridges: Bridge[] = [];
+  const unixctl = await UnixctlServer.listen(options.unixctl ?? join(options.rundir, 'ofswitchd.ctl'), { version: VERSION });
+  registerCommands(unixctl, { bridges: () => bridges, shutdown: () => stop('exit command') });
+  let bridge: Bridge;
+  try {
+    bridge = await Bridge.create(options.bridge, options.rundir, {
+      ...(options.datapathId !== undefined ? { datapathId: options.datapathId } : {}), softwareVersion: VERSION,
+      buffering: options.buffering,
+    }, options.ports);
+  } catch (e) {
+    await unixctl.close();
+    throw e;
+  }
+  bridges.push(bridge);
   log.info(`ofswitchd ${VERSION}: bridge ${bridge.name} ready, ovs-ofctl -O OpenFlow13 show unix:${bridge.mgmtPath}`);
 
   let stopping = false;
@@ -133,7 +149,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info(`${signal} received, exiting`);
-    void bridge.close().then(() => {
+    void Promise.all([bridge.close(), unixctl.close()]).then(() => {
       if (options.pidfile) rmSync(options.pidfile, { force: true });
       process.exit(0);
     });
