@@ -11,6 +11,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bridge, isValidBridgeName, type PortRequest } from '../lib/bridge/index.ts';
+import { type FailMode, parseTarget, type TlsSettings } from '../lib/connmgr/index.ts';
 import { registerCommands, UnixctlServer } from '../lib/unixctl/index.ts';
 import { isLevel, setLogFile, setLogLevel, Vlog } from '../lib/util/vlog.ts';
 
@@ -29,6 +30,14 @@ usage: ofswitchd [OPTIONS]
                        --port=p1:1,pstream=punix:/tmp/p1.sock  --port=p2:2,stream=tcp:127.0.0.1:7001
                        --port=patch0,type=patch,peer=patch1
   --no-buffering       no packet-in buffers (Open vSwitch 3.x behaviour)
+  --controller=TARGET  a controller (repeatable): tcp:IP[:PORT], unix:PATH, ssl:IP[:PORT] to
+                       connect to, or ptcp:[PORT][:IP], punix:PATH, pssl:[PORT][:IP] to listen on
+  --fail-mode=MODE     secure (default: never forward on its own) or standalone (fail-open)
+  --max-backoff=MS     longest wait between connection attempts (default 8000)
+  --inactivity-probe=MS  idle time before an echo probe (default 5000; 0 disables)
+  --controller-rate-limit=N  packet-ins per second per controller (at least 100)
+  --controller-burst-limit=N packet-ins allowed at once (default rate/4, at least 25)
+  --private-key=FILE --certificate=FILE --ca-cert=FILE  TLS for ssl: and pssl:
   --pidfile[=FILE]     write the process id to FILE (default: <rundir>/ofswitchd.pid)
   --unixctl=SOCKET     control socket for ofs-appctl (default: <rundir>/ofswitchd.ctl)
   --log-file=FILE      log to FILE instead of stderr
@@ -44,12 +53,27 @@ interface Options {
   unixctl?: string;
   ports: PortRequest[];
   buffering: boolean;
+  controllers: string[];
+  failMode: FailMode;
+  maxBackoffMs?: number;
+  probeIntervalMs?: number;
+  rateLimit?: number;
+  burstLimit?: number;
+  tls: Partial<TlsSettings>;
 }
 
 class UsageError extends Error {}
 
+function positiveInteger(option: string, text: string, min: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min) throw new UsageError(`option '${option}' needs a whole number of at least ${min}, not '${text}'`);
+  return n;
+}
+
 function parseArgs(argv: string[]): Options | 'help' | 'version' {
-  const options: Options = { rundir: process.env.OFSWITCH_RUNDIR || join(PROJECT_DIR, 'var', 'run'), bridge: 'br0', ports: [], buffering: true };
+  const options: Options = { rundir: process.env.OFSWITCH_RUNDIR || join(PROJECT_DIR, 'var', 'run'), bridge: 'br0', ports: [], buffering: true,
+    controllers: [], failMode: 'secure', tls: {},
+  };
   let pidfile: string | boolean = false;
   for (const arg of argv) {
     const [name, value] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -72,6 +96,29 @@ function parseArgs(argv: string[]): Options | 'help' | 'version' {
         break;
       }
       case '--no-buffering': options.buffering = false; break;
+      case '--controller': {
+        const target = need();
+        try {
+          parseTarget(target);
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
+        options.controllers.push(target);
+        break;
+      }
+      case '--fail-mode': {
+        const mode = need();
+        if (mode !== 'secure' && mode !== 'standalone') throw new UsageError(`fail mode must be secure or standalone, not '${mode}'`);
+        options.failMode = mode;
+        break;
+      }
+      case '--max-backoff': options.maxBackoffMs = positiveInteger(name, need(), 1000); break;
+      case '--inactivity-probe': options.probeIntervalMs = positiveInteger(name, need(), 0); break;
+      case '--controller-rate-limit': options.rateLimit = positiveInteger(name, need(), 100); break;
+      case '--controller-burst-limit': options.burstLimit = positiveInteger(name, need(), 25); break;
+      case '--private-key': options.tls.privateKeyFile = resolve(need()); break;
+      case '--certificate': options.tls.certificateFile = resolve(need()); break;
+      case '--ca-cert': options.tls.caCertFile = resolve(need()); break;
       case '--port': {
         const [head = '', ...settings] = need().split(',');
         const colon = head.indexOf(':');
@@ -136,7 +183,15 @@ async function main(): Promise<void> {
     bridge = await Bridge.create(options.bridge, options.rundir, {
       ...(options.datapathId !== undefined ? { datapathId: options.datapathId } : {}), softwareVersion: VERSION,
       buffering: options.buffering,
-    }, options.ports);
+    }, options.ports, undefined, {
+    controllers: options.controllers.map((target) => ({
+      target, ...(options.maxBackoffMs !== undefined ? { maxBackoffMs: options.maxBackoffMs } : {}),
+      ...(options.probeIntervalMs !== undefined ? { probeIntervalMs: options.probeIntervalMs } : {}),
+    })),
+    failMode: options.failMode,
+    ...(options.rateLimit ? { packetInLimit: { rate: options.rateLimit, burst: options.burstLimit ?? Math.max(25, Math.floor(options.rateLimit / 4)) } } : {}),
+    ...(options.tls.privateKeyFile && options.tls.certificateFile && options.tls.caCertFile ? { tls: options.tls as TlsSettings } : {}),
+  });
   } catch (e) {
     await unixctl.close();
     throw e;

@@ -9,7 +9,7 @@
  * rest of the bridge works (as Open vSwitch records the error on the Interface row).
  */
 import { join } from 'node:path';
-import { ConnectionManager } from '../connmgr/index.ts';
+import { ConnectionManager, type ConnmgrOptions, type ControllerConfig } from '../connmgr/index.ts';
 import { Datapath, type DpBridge } from '../datapath/index.ts';
 import { type Netdev, openNetdev } from '../netdev/index.ts';
 import { Ofproto, type OfprotoOptions } from '../ofproto/index.ts';
@@ -47,11 +47,15 @@ export class Bridge {
   readonly dp: DpBridge;
   readonly netdevs = new Map<number, Netdev>();
 
-  private constructor(readonly name: string, readonly rundir: string, options: OfprotoOptions, private readonly datapath: Datapath) {
+  private constructor(
+    readonly name: string, readonly rundir: string, options: OfprotoOptions, private readonly datapath: Datapath,
+    connmgrOptions: ConnmgrOptions,
+  ) {
     this.ofproto = new Ofproto(name, options);
     this.connmgr = new ConnectionManager(name, {
       handleMessage: (conn, message, raw) => this.ofproto.handleMessage(conn, message, raw),
-    });
+      setFailOpen: (on) => this.ofproto.setFailOpen(on),
+    }, connmgrOptions);
     this.ofproto.start((kind, reason, message, exclude) => this.connmgr.sendAsync(kind, reason, message, exclude));
     this.dp = datapath.addBridge(name, this.ofproto);
     this.ofproto.attachDatapath(this.dp);
@@ -61,16 +65,23 @@ export class Bridge {
     return join(this.rundir, `${this.name}.mgmt`);
   }
 
+  get snoopPath(): string {
+    return join(this.rundir, `${this.name}.snoop`);
+  }
+
   static async create(
     name: string, rundir: string, options: OfprotoOptions = {}, ports: PortRequest[] = [], datapath = defaultDatapath(),
+    control: ConnmgrOptions & { controllers?: ControllerConfig[] } = {},
   ): Promise<Bridge> {
     if (!isValidBridgeName(name)) throw new Error(`${name}: invalid bridge name`);
-    const bridge = new Bridge(name, rundir, options, datapath);
+    const bridge = new Bridge(name, rundir, options, datapath, control);
     // Ports that request a number first, then the rest, as Open vSwitch's bridge does.
     for (const p of [...ports.filter((p) => p.ofport !== undefined), ...ports.filter((p) => p.ofport === undefined)]) {
       await bridge.addPort(p);
     }
     await bridge.connmgr.addService(`punix:${bridge.mgmtPath}`, 'service');
+    await bridge.connmgr.addService(`punix:${bridge.snoopPath}`, 'snoop');
+    await bridge.connmgr.setControllers(control.controllers ?? []);
     return bridge;
   }
 

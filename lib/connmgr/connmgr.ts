@@ -1,65 +1,374 @@
 /*
- * The connection manager of one bridge (Open vSwitch's connmgr): it owns the bridge's
- * OpenFlow services — the management socket `<rundir>/<bridge>.mgmt` that ovs-ofctl uses,
- * and any configured passive controllers — and every connection accepted on them. Each
- * connection's messages go to the bridge's handler (its ofproto) in arrival order.
+ * The connection manager of one bridge (Open vSwitch's connmgr): every OpenFlow connection of
+ * the bridge and the policies between them.
  *
- * Active controllers with reconnection (rconn), snoops, roles and packet-in scheduling are
- * added by the connection-manager work (see the project's issues); this is the part the
- * first switch needs.
+ *  - Controllers: active targets (tcp:, unix:, ssl:) each kept connected by an Rconn, and
+ *    passive ones (ptcp:, punix:, pssl:) whose accepted connections are controllers too.
+ *  - Services: the management socket <rundir>/<bridge>.mgmt (ovs-ofctl), whose connections
+ *    get no asynchronous messages unless they ask, and the snoop socket <rundir>/<bridge>.snoop,
+ *    whose connections get a copy of every message to and from the most important controller
+ *    (the master, else an equal one, else a slave).
+ *  - Roles: EQUAL, MASTER, SLAVE with generation ids (a stale one is refused), one master at a
+ *    time (the previous one becomes a slave and is told with ONF's role-status message), and
+ *    slaves refused every request that changes the switch (OFPBRC_IS_SLAVE).
+ *  - Packet-ins: each connection has a bounded queue and an optional rate limit; what does not
+ *    fit is dropped and counted, so one stuck controller never holds others or the datapath up.
+ *  - Fail mode: `standalone` switches to fail-open (NORMAL forwarding) once every controller has
+ *    been unreachable for three inactivity probe intervals, and back when one returns;
+ *    `secure` never forwards on its own.
+ *
+ * Times are milliseconds on the monotonic clock.
  */
 import type { Socket } from 'node:net';
-import type { OfpMessage } from '../../protocol/index.ts';
-import { type AsyncKind, Ofconn, type OfconnHandler, type OfconnType } from './ofconn.ts';
+import {
+  OFPBRC_IS_SLAVE, OFPCR_ROLE_EQUAL, OFPCR_ROLE_MASTER, OFPCR_ROLE_NOCHANGE, OFPCR_ROLE_SLAVE, OFPET_BAD_REQUEST,
+  OFPET_ROLE_REQUEST_FAILED, OfpError, type OfpMessage, OFPRRFC_BAD_ROLE, OFPRRFC_STALE, ONF_EXPERIMENTER_ID,
+  type RoleRequest,
+} from '../../protocol/index.ts';
+import { type AsyncKind, Ofconn, type OfconnHandler, type OfconnType, type PacketInLimit } from './ofconn.ts';
 import { PassiveListener } from './pvconn.ts';
-import { parseTarget } from './target.ts';
+import { DEFAULT_MAX_BACKOFF_MS, DEFAULT_PROBE_INTERVAL_MS, Rconn, type RconnStatus } from './rconn.ts';
+import { parseTarget, type Target } from './target.ts';
+import { openActive, type TlsSettings } from './vconn.ts';
 import { Vlog } from '../util/vlog.ts';
 
 const log = new Vlog('connmgr');
 
+export type FailMode = 'secure' | 'standalone';
+
+export interface ControllerConfig {
+  target: string;
+  maxBackoffMs?: number;
+  probeIntervalMs?: number;
+}
+
+/** What the bridge's switch provides to the connection manager. */
+export interface ConnmgrHandler {
+  handleMessage(conn: Ofconn, message: OfpMessage, raw: Buffer): void;
+  connectionClosed?(conn: Ofconn): void;
+  /** Fail-open starts (true) or ends (false). */
+  setFailOpen?(on: boolean): void;
+}
+
+export interface ConnmgrOptions {
+  tls?: TlsSettings;
+  failMode?: FailMode;
+  packetInLimit?: PacketInLimit;
+  now?: () => number;
+}
+
+/** Requests a slave may not make (Open vSwitch's reject_secondary_controller). */
+const SLAVE_REFUSED = new Set<OfpMessage['type']>([
+  'packet_out', 'flow_mod', 'group_mod', 'meter_mod', 'port_mod', 'table_mod', 'bundle_control', 'bundle_add',
+]);
+/** ONF's OpenFlow 1.3 role-status message (an OpenFlow 1.4 message, carried as an experimenter). */
+const ONFT_ROLE_STATUS = 1911;
+const OFPCRR_MASTER_REQUEST = 0;
+/** How often fail-open is reconsidered. */
+const FAIL_OPEN_CHECK_MS = 500;
+
+const SNOOP_PREFERENCE: Record<number, number> = { [OFPCR_ROLE_MASTER]: 3, [OFPCR_ROLE_EQUAL]: 2, [OFPCR_ROLE_SLAVE]: 1 };
+
+export interface ControllerStatus extends Partial<RconnStatus> {
+  target: string;
+  role: 'equal' | 'master' | 'slave' | 'other';
+  isConnected: boolean;
+  packetInDrops: number;
+  packetInsSent: number;
+}
+
 export class ConnectionManager {
   private readonly listeners: PassiveListener[] = [];
   readonly connections = new Set<Ofconn>();
+  /** Active controllers by target. */
+  readonly rconns = new Map<string, Rconn>();
+  /** Passive controller listeners by target. */
+  private readonly controllerListeners = new Map<string, PassiveListener>();
+  private readonly rconnOf = new Map<Ofconn, Rconn>();
+  /** Snoop connections by what they watch: an Rconn (surviving its reconnections) or a connection. */
+  private readonly monitors = new Map<Rconn | Ofconn, Set<Ofconn>>();
   private connectionCount = 0;
+  private generationId: bigint | undefined;
+  private failMode: FailMode;
+  private failOpen = false;
+  private unreachableSinceMs: number;
+  private failTimer: NodeJS.Timeout | undefined;
+  private readonly now: () => number;
 
-  constructor(readonly bridgeName: string, private readonly handler: OfconnHandler) {}
+  constructor(readonly bridgeName: string, private readonly handler: ConnmgrHandler, private readonly options: ConnmgrOptions = {}) {
+    this.now = options.now ?? (() => performance.now());
+    this.failMode = options.failMode ?? 'secure';
+    this.unreachableSinceMs = this.now();
+  }
 
-  /** Starts listening on a passive target (`punix:` or `ptcp:`); resolves once it is bound. */
+  // ---- services and controllers ----
+
+  /** Starts listening on a passive target (`punix:`, `ptcp:`, `pssl:`); resolves once it is bound. */
   async addService(targetText: string, type: OfconnType): Promise<PassiveListener> {
     const target = parseTarget(targetText);
-    if (target.kind !== 'punix' && target.kind !== 'ptcp') {
-      throw new Error(`${targetText}: a service needs a passive target (punix: or ptcp:)`);
+    if (target.kind !== 'punix' && target.kind !== 'ptcp' && target.kind !== 'pssl') {
+      throw new Error(`${targetText}: a service needs a passive target (punix:, ptcp: or pssl:)`);
     }
-    const listener = await PassiveListener.listen(target, (socket) => this.accept(listener.name, socket, type));
+    const listener = await PassiveListener.listen(target, (socket) => this.accept(listener.name, socket, type), this.options.tls);
     this.listeners.push(listener);
     log.info(`${this.bridgeName}: listening on ${listener.name}`);
     return listener;
   }
 
-  private accept(listenerName: string, socket: Socket, type: OfconnType): void {
-    const name = `${this.bridgeName}<->${listenerName}#${++this.connectionCount}`;
-    const conn = new Ofconn(name, type, socket, {
-      handleMessage: (c, message, raw) => this.handler.handleMessage(c, message, raw),
-      connectionClosed: (c) => {
-        this.connections.delete(c);
-        this.handler.connectionClosed?.(c);
-      },
-    });
-    this.connections.add(conn);
+  /** Sets the bridge's controllers (Open vSwitch's connmgr_set_controllers): new ones start, gone ones stop. */
+  async setControllers(configs: ControllerConfig[]): Promise<void> {
+    const wanted = new Map(configs.map((c) => [c.target, c]));
+    for (const [target, rconn] of this.rconns) {
+      if (!wanted.has(target)) {
+        rconn.stop();
+        this.rconns.delete(target);
+        this.monitors.delete(rconn);
+      }
+    }
+    for (const [target, listener] of this.controllerListeners) {
+      if (!wanted.has(target)) {
+        await listener.close();
+        this.controllerListeners.delete(target);
+      }
+    }
+    for (const config of configs) {
+      const target = parseTarget(config.target);
+      const settings = {
+        maxBackoffMs: config.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS, probeIntervalMs: config.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS,
+      };
+      if (target.kind === 'punix' || target.kind === 'ptcp' || target.kind === 'pssl') {
+        if (!this.controllerListeners.has(config.target)) {
+          const listener = await PassiveListener.listen(target, (socket) => this.accept(listener.name, socket, 'primary'), this.options.tls);
+          this.controllerListeners.set(config.target, listener);
+          log.info(`${this.bridgeName}: listening for controllers on ${listener.name}`);
+        }
+        continue;
+      }
+      const existing = this.rconns.get(config.target);
+      if (existing) {
+        existing.settings = settings;
+        continue;
+      }
+      const rconn: Rconn = new Rconn(config.target, settings, {
+        now: this.now,
+        open: () => openActive(target as Extract<Target, { kind: 'tcp' | 'unix' | 'ssl' }>, config.target, this.options.tls),
+        attach: (socket): Ofconn => this.newConnection(`${this.bridgeName}<->${config.target}`, socket, 'primary', rconn),
+      });
+      this.rconns.set(config.target, rconn);
+      rconn.start();
+    }
+    this.probeFailOpen();
   }
+
+  setFailMode(mode: FailMode): void {
+    this.failMode = mode;
+    this.probeFailOpen();
+  }
+
+  setPacketInLimit(limit: PacketInLimit | undefined): void {
+    this.options.packetInLimit = limit;
+    for (const conn of this.connections) if (conn.type === 'primary') conn.setPacketInLimit(limit);
+  }
+
+  private accept(listenerName: string, socket: Socket, type: OfconnType): void {
+    this.newConnection(`${this.bridgeName}<->${listenerName}#${++this.connectionCount}`, socket, type, undefined);
+  }
+
+  private newConnection(name: string, socket: Socket, type: OfconnType, rconn: Rconn | undefined): Ofconn {
+    const conn = new Ofconn(name, type, socket, this.connectionHandler());
+    if (type === 'primary') conn.setPacketInLimit(this.options.packetInLimit);
+    if (rconn) this.rconnOf.set(conn, rconn);
+    this.connections.add(conn);
+    return conn;
+  }
+
+  private connectionHandler(): OfconnHandler {
+    return {
+      handleMessage: (conn, message, raw) => this.handleMessage(conn, message, raw),
+      connectionActive: (conn) => {
+        this.rconnOf.get(conn)?.connected(conn);
+        if (conn.type === 'snoop') this.attachSnoop(conn);
+        this.probeFailOpen();
+      },
+      activity: (conn) => this.rconnOf.get(conn)?.noteActivity(),
+      traffic: (conn, raw) => this.copyToMonitors(conn, raw),
+      connectionClosed: (conn) => {
+        this.connections.delete(conn);
+        this.rconnOf.get(conn)?.closed(conn);
+        this.rconnOf.delete(conn);
+        this.monitors.delete(conn);
+        for (const set of this.monitors.values()) set.delete(conn);
+        this.handler.connectionClosed?.(conn);
+        this.probeFailOpen();
+      },
+    };
+  }
+
+  // ---- roles ----
+
+  private handleMessage(conn: Ofconn, message: OfpMessage, raw: Buffer): void {
+    if (message.type === 'role_request') {
+      this.handleRoleRequest(conn, message);
+      return;
+    }
+    if (conn.role === OFPCR_ROLE_SLAVE && SLAVE_REFUSED.has(message.type)) {
+      throw new OfpError(OFPET_BAD_REQUEST, OFPBRC_IS_SLAVE, `${message.type} from a slave`);
+    }
+    this.handler.handleMessage(conn, message, raw);
+  }
+
+  private handleRoleRequest(conn: Ofconn, m: RoleRequest): void {
+    if (m.role > OFPCR_ROLE_SLAVE) throw new OfpError(OFPET_ROLE_REQUEST_FAILED, OFPRRFC_BAD_ROLE, `role ${m.role}`);
+    if (m.role !== OFPCR_ROLE_NOCHANGE) {
+      if (m.role !== OFPCR_ROLE_EQUAL) {
+        // Generation ids compare as a signed 64-bit difference, so they may wrap.
+        if (this.generationId !== undefined && BigInt.asIntN(64, m.generationId - this.generationId) < 0n) {
+          throw new OfpError(OFPET_ROLE_REQUEST_FAILED, OFPRRFC_STALE, `generation id ${m.generationId} is stale`);
+        }
+        this.generationId = m.generationId;
+      }
+      this.setRole(conn, m.role);
+    }
+    conn.sendMessage({
+      type: 'role_reply', xid: m.xid, role: conn.role, generationId: this.generationId ?? 0xffffffffffffffffn,
+    });
+  }
+
+  private setRole(conn: Ofconn, role: number): void {
+    if (role === OFPCR_ROLE_MASTER && conn.role !== OFPCR_ROLE_MASTER) {
+      for (const other of this.connections) {
+        if (other !== conn && other.role === OFPCR_ROLE_MASTER) {
+          other.role = OFPCR_ROLE_SLAVE;
+          other.sendMessage(roleStatus(OFPCR_ROLE_SLAVE, this.generationId));
+        }
+      }
+    }
+    conn.role = role;
+  }
+
+  // ---- snoops ----
+
+  /** A snoop client watches the most important controller: master, else equal, else slave. */
+  private attachSnoop(snoop: Ofconn): void {
+    let best: Ofconn | undefined;
+    for (const conn of this.connections) {
+      if (conn.type !== 'primary' || conn.state !== 'active') continue;
+      if (!best || (SNOOP_PREFERENCE[conn.role] ?? 0) > (SNOOP_PREFERENCE[best.role] ?? 0)) best = conn;
+    }
+    if (!best) {
+      log.info(`${this.bridgeName}: no controller connection to snoop`);
+      snoop.close();
+      return;
+    }
+    const key = this.rconnOf.get(best) ?? best;
+    let set = this.monitors.get(key);
+    if (!set) {
+      set = new Set();
+      this.monitors.set(key, set);
+    }
+    set.add(snoop);
+  }
+
+  private copyToMonitors(conn: Ofconn, raw: Buffer): void {
+    if (this.monitors.size === 0) return;
+    const set = this.monitors.get(this.rconnOf.get(conn) ?? conn);
+    if (set) for (const snoop of set) snoop.sendCopy(raw);
+  }
+
+  // ---- asynchronous messages ----
 
   /** Sends an asynchronous message to every connection that wants it (Open vSwitch's connmgr_send_*). */
   sendAsync(kind: AsyncKind, reason: number, message: OfpMessage | ((conn: Ofconn) => OfpMessage), exclude?: unknown): void {
     for (const conn of this.connections) {
-      if (conn !== exclude && conn.receivesAsync(kind, reason)) {
-        conn.sendMessage({ ...(typeof message === 'function' ? message(conn) : message), xid: 0 });
-      }
+      if (conn === exclude || conn.type === 'snoop' || !conn.receivesAsync(kind, reason)) continue;
+      const m = { ...(typeof message === 'function' ? message(conn) : message), xid: 0 };
+      if (kind === 'packet_in') conn.sendPacketIn(m);
+      else conn.sendMessage(m);
     }
   }
 
-  async close(): Promise<void> {
-    for (const conn of this.connections) conn.close();
-    await Promise.all(this.listeners.map((l) => l.close()));
-    this.listeners.length = 0;
+  // ---- fail-open ----
+
+  private controllersConfigured(): boolean {
+    return this.rconns.size > 0 || this.controllerListeners.size > 0;
   }
+
+  private controllerConnected(): boolean {
+    for (const conn of this.connections) if (conn.type === 'primary' && conn.state === 'active') return true;
+    return false;
+  }
+
+  /** How long controllers must be unreachable before fail-open: three inactivity probe intervals. */
+  private failOpenDelayMs(): number {
+    let probe = DEFAULT_PROBE_INTERVAL_MS;
+    for (const rconn of this.rconns.values()) probe = Math.max(probe === DEFAULT_PROBE_INTERVAL_MS ? 0 : probe, rconn.settings.probeIntervalMs);
+    return 3 * (probe || DEFAULT_PROBE_INTERVAL_MS);
+  }
+
+  private probeFailOpen(): void {
+    const now = this.now();
+    let want = false;
+    if (this.failMode === 'standalone') {
+      if (!this.controllersConfigured()) want = true;
+      else if (this.controllerConnected()) this.unreachableSinceMs = now;
+      else want = now - this.unreachableSinceMs >= this.failOpenDelayMs();
+    } else {
+      this.unreachableSinceMs = now;
+    }
+    if (want !== this.failOpen) {
+      this.failOpen = want;
+      log.info(`${this.bridgeName}: ${want ? 'fail-open: no controller, forwarding as a learning switch' : 'controller back, leaving fail-open'}`);
+      this.handler.setFailOpen?.(want);
+    }
+    if (this.failMode === 'standalone' && !this.failTimer) {
+      this.failTimer = setInterval(() => this.probeFailOpen(), FAIL_OPEN_CHECK_MS);
+      this.failTimer.unref();
+    } else if (this.failMode !== 'standalone' && this.failTimer) {
+      clearInterval(this.failTimer);
+      this.failTimer = undefined;
+    }
+  }
+
+  get isFailOpen(): boolean {
+    return this.failOpen;
+  }
+
+  // ---- status ----
+
+  controllerStatus(): ControllerStatus[] {
+    const roleName = (role: number): ControllerStatus['role'] =>
+      role === OFPCR_ROLE_MASTER ? 'master' : role === OFPCR_ROLE_SLAVE ? 'slave' : role === OFPCR_ROLE_EQUAL ? 'equal' : 'other';
+    const list: ControllerStatus[] = [];
+    for (const [target, rconn] of this.rconns) {
+      const conn = rconn.conn;
+      list.push({
+        ...rconn.status(), target, role: roleName(conn?.role ?? OFPCR_ROLE_EQUAL), isConnected: rconn.isConnected,
+        packetInDrops: conn?.packetInDrops ?? 0, packetInsSent: conn?.packetInsSent ?? 0,
+      });
+    }
+    for (const conn of this.connections) {
+      if (conn.type !== 'primary' || this.rconnOf.has(conn)) continue;
+      list.push({ target: conn.name, role: roleName(conn.role), isConnected: conn.state === 'active', packetInDrops: conn.packetInDrops, packetInsSent: conn.packetInsSent });
+    }
+    return list;
+  }
+
+  async close(): Promise<void> {
+    if (this.failTimer) clearInterval(this.failTimer);
+    for (const rconn of this.rconns.values()) rconn.stop();
+    this.rconns.clear();
+    for (const conn of this.connections) conn.close();
+    await Promise.all([...this.listeners, ...this.controllerListeners.values()].map((l) => l.close()));
+    this.listeners.length = 0;
+    this.controllerListeners.clear();
+  }
+}
+
+/** ONF's role-status message telling a connection its role changed because another became master. */
+function roleStatus(role: number, generationId: bigint | undefined): OfpMessage {
+  const data = Buffer.alloc(16);
+  data.writeUInt32BE(role, 0);
+  data[4] = OFPCRR_MASTER_REQUEST;
+  data.writeBigUInt64BE(generationId ?? 0xffffffffffffffffn, 8);
+  return { type: 'experimenter', xid: 0, experimenter: ONF_EXPERIMENTER_ID, expType: ONFT_ROLE_STATUS, data };
 }

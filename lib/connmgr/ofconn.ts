@@ -20,8 +20,24 @@ const log = new Vlog('ofconn');
 
 export type OfconnState = 'hello' | 'active' | 'closed';
 /** Primary connections are controllers the switch connects to or that configured services accept;
- *  service connections are management clients such as ovs-ofctl on the bridge's .mgmt socket. */
-export type OfconnType = 'primary' | 'service';
+ *  service connections are management clients such as ovs-ofctl on the bridge's .mgmt socket;
+ *  snoop connections (ovs-ofctl snoop on .snoop) only watch a copy of a controller's traffic. */
+export type OfconnType = 'primary' | 'service' | 'snoop';
+
+/**
+ * Bytes of packet-ins that may wait in a connection's send buffer: beyond, new packet-ins to
+ * it are dropped and counted (Open vSwitch bounds each connection's packet-in queue), so a
+ * stuck controller never makes memory grow and never holds the datapath up.
+ */
+export const PACKET_IN_QUEUE_BYTES = 256 * 1024;
+
+/** Packet-in rate limiting (controller_rate_limit / controller_burst_limit): a token bucket. */
+export interface PacketInLimit {
+  /** Packet-ins per second, at least 100 (as Open vSwitch requires). */
+  rate: number;
+  /** Packet-ins that may go at once after a quiet time; default rate / 4, at least 25. */
+  burst: number;
+}
 
 /** Kinds of asynchronous message, each filtered by its own mask of reasons. */
 export type AsyncKind = 'packet_in' | 'port_status' | 'flow_removed';
@@ -39,7 +55,13 @@ const DEFAULT_MISS_SEND_LEN = 128;
 export interface OfconnHandler {
   /** A decoded request. Throw OfpError to have it answered with that error. */
   handleMessage(conn: Ofconn, message: OfpMessage, raw: Buffer): void;
+  /** The OpenFlow version was agreed: the connection is usable. */
+  connectionActive?(conn: Ofconn): void;
   connectionClosed?(conn: Ofconn): void;
+  /** Any message arrived (for inactivity probes). */
+  activity?(conn: Ofconn): void;
+  /** A whole message crossed the connection, either way (for snoop monitors). */
+  traffic?(conn: Ofconn, raw: Buffer): void;
 }
 
 function formatVersion(v: number): string {
@@ -72,6 +94,12 @@ export class Ofconn {
   asyncConfig: AsyncConfig = defaultAsyncConfig();
   /** OFPCR_ROLE_EQUAL, MASTER or SLAVE. */
   role = OFPCR_ROLE_EQUAL;
+  /** Packet-ins dropped because the connection fell behind or went over its rate limit. */
+  packetInDrops = 0;
+  packetInsSent = 0;
+  private limit: PacketInLimit | undefined;
+  private tokens = 0;
+  private tokensAtMs = 0;
   private readonly framer = new OfpFramer();
   /** Multipart requests sent in several parts (REQ_MORE) are joined before they are handled. */
   private readonly multipart = new MultipartAssembler();
@@ -113,12 +141,56 @@ export class Ofconn {
   /** Sends a message; replies to a connection that is gone are dropped silently. */
   sendMessage(message: OfpMessage): void {
     if (this.state === 'closed' || this.socket.destroyed) return;
-    this.socket.write(encodeMessage(message));
+    this.write(encodeMessage(message));
   }
 
   /** Sends bytes that already are whole OpenFlow messages (pre-encoded replies). */
   sendRaw(bytes: Buffer): void {
     if (this.state === 'closed' || this.socket.destroyed) return;
+    this.write(bytes);
+  }
+
+  private write(bytes: Buffer): void {
+    this.socket.write(bytes);
+    this.handler.traffic?.(this, bytes);
+  }
+
+  setPacketInLimit(limit: PacketInLimit | undefined): void {
+    this.limit = limit;
+    this.tokens = limit?.burst ?? 0;
+    this.tokensAtMs = performance.now();
+  }
+
+  /**
+   * Sends a packet-in unless the connection is behind (its queue full) or over its rate
+   * limit; a packet-in not sent is counted in packetInDrops.
+   */
+  sendPacketIn(message: OfpMessage): boolean {
+    if (this.state !== 'active' || this.socket.destroyed) return false;
+    if (this.socket.writableLength > PACKET_IN_QUEUE_BYTES || !this.takeToken()) {
+      this.packetInDrops++;
+      return false;
+    }
+    this.packetInsSent++;
+    this.sendMessage(message);
+    return true;
+  }
+
+  private takeToken(): boolean {
+    if (!this.limit) return true;
+    const now = performance.now();
+    this.tokens = Math.min(this.limit.burst, this.tokens + ((now - this.tokensAtMs) / 1000) * this.limit.rate);
+    this.tokensAtMs = now;
+    if (this.tokens < 1) return false;
+    this.tokens--;
+    return true;
+  }
+
+  /** Copies a message that crossed another connection to this (snoop) one. */
+  sendCopy(bytes: Buffer): void {
+    if (this.state !== 'active' || this.socket.destroyed) return;
+    // A snoop that does not keep up loses copies rather than growing memory.
+    if (this.socket.writableLength > PACKET_IN_QUEUE_BYTES) return;
     this.socket.write(bytes);
   }
 
@@ -190,9 +262,14 @@ export class Ofconn {
     }
     this.state = 'active';
     log.dbg(`${this.name}: negotiated OpenFlow version 0x04`);
+    this.handler.connectionActive?.(this);
   }
 
   private receiveMessage(raw: Buffer): void {
+    this.handler.activity?.(this);
+    this.handler.traffic?.(this, raw);
+    // A snoop connection only watches: what its client says is not a request to the switch.
+    if (this.type === 'snoop') return;
     const decoded = decodeMessage(raw);
     if (!decoded.ok) {
       log.dbgRl(`${this.name}: ${decoded.error.message}`);

@@ -1,14 +1,17 @@
 /*
- * OpenFlow connection targets in Open vSwitch's syntax: passive `punix:PATH` and
- * `ptcp:[PORT][:IP]` (port 6653 by default), active `unix:PATH` and `tcp:IP[:PORT]`.
+ * OpenFlow connection targets in Open vSwitch's syntax: passive `punix:PATH`,
+ * `ptcp:[PORT][:IP]` and `pssl:[PORT][:IP]` (port 6653 by default), active `unix:PATH`,
+ * `tcp:IP[:PORT]` and `ssl:IP[:PORT]`.
  */
 export const OFP_PORT = 6653;
 
 export type Target =
   | { kind: 'punix'; path: string }
   | { kind: 'ptcp'; port: number; host: string }
+  | { kind: 'pssl'; port: number; host: string }
   | { kind: 'unix'; path: string }
-  | { kind: 'tcp'; host: string; port: number };
+  | { kind: 'tcp'; host: string; port: number }
+  | { kind: 'ssl'; host: string; port: number };
 
 export class TargetError extends Error {
   override readonly name = 'TargetError';
@@ -29,11 +32,11 @@ export function parseTarget(target: string): Target {
     case 'punix': case 'unix':
       if (!rest) throw new TargetError(`${target}: missing socket path`);
       return { kind, path: rest };
-    case 'ptcp': {
+    case 'ptcp': case 'pssl': {
       const [port = '', ...host] = rest.split(':');
       return { kind, port: port === '' ? OFP_PORT : parsePort(port, target), host: host.join(':') || '0.0.0.0' };
     }
-    case 'tcp': {
+    case 'tcp': case 'ssl': {
       const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(rest);
       if (bracketed) return { kind, host: bracketed[1]!, port: bracketed[2] ? parsePort(bracketed[2], target) : OFP_PORT };
       const [host = '', port] = rest.split(':');

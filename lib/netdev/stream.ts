@@ -187,8 +187,8 @@ function now(): number {
 function describe(target: Target): string {
   switch (target.kind) {
     case 'punix': case 'unix': return `${target.kind}:${target.path}`;
-    case 'ptcp': return `ptcp:${target.port}:${target.host}`;
-    case 'tcp': return `tcp:${target.host}:${target.port}`;
+    case 'ptcp': case 'pssl': return `${target.kind}:${target.port}:${target.host}`;
+    case 'tcp': case 'ssl': return `${target.kind}:${target.host}:${target.port}`;
   }
 }
 

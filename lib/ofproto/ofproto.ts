@@ -10,7 +10,7 @@
  */
 import {
   type Action, type AsyncConfig, encodeMessage, type MultipartReplyBody, OFP_NO_BUFFER, OFPFC_DELETE, OFPFC_DELETE_STRICT,
-  OFPP_TABLE, OFPPC_NO_RECV, OFPPC_PORT_DOWN, OFPPS_LINK_DOWN, OFPPS_LIVE, type MultipartRequest, OFPBRC_BAD_EXPERIMENTER, OFPBRC_BAD_MULTIPART,
+  OFPP_NORMAL, OFPP_TABLE, OFPPC_NO_RECV, OFPPC_PORT_DOWN, OFPPS_LINK_DOWN, OFPPS_LIVE, type MultipartRequest, OFPBRC_BAD_EXPERIMENTER, OFPBRC_BAD_MULTIPART,
   OFPBRC_BAD_TYPE, OFPC_FLOW_STATS, OFPC_FRAG_MASK, OFPC_GROUP_STATS, OFPC_PORT_STATS, OFPC_QUEUE_STATS,
   OFPC_FRAG_REASM, OFPC_TABLE_STATS, OFPET_BAD_REQUEST, OFPET_TABLE_MOD_FAILED, OfpError, type OfpMessage, OFPFF_SEND_FLOW_REM,
   OFPTMFC_BAD_TABLE, OFPPR_MODIFY,
@@ -128,6 +128,7 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
   readonly macLearning: MacLearning;
   readonly buffering: boolean;
   private readonly pktbufs = new WeakMap<OfprotoClient, PacketBuffer>();
+  private failOpen = false;
   /** The bridge's part of the datapath, once attached. */
   private dp: DpBridge | undefined;
   /** Devices behind ports, for their counters. */
@@ -381,7 +382,17 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
   }
 
   translate(frame: Buffer, inPort: number): DpTranslation {
+    // In fail-open a hidden rule above all others sends everything to NORMAL (Open vSwitch's
+    // fail-open flow); the OpenFlow tables are kept for when the controller returns.
+    if (this.failOpen) return xlate(this.xlateBridge(), { frame, inPort, packetOutActions: [{ type: 'output', port: OFPP_NORMAL, maxLen: 0 }] });
     return xlate(this.xlateBridge(), { frame, inPort });
+  }
+
+  /** Enters or leaves fail-open (the connection manager decides when). */
+  setFailOpen(on: boolean): void {
+    if (this.failOpen === on) return;
+    this.failOpen = on;
+    this.dp?.flush();
   }
 
   credit(credits: unknown, bytes: number): void {

@@ -90,6 +90,10 @@ function isTableMiss(rule: Rule): boolean {
   return rule.priority === 0 && rule.mask.every((b) => b === 0);
 }
 
+function isReservedMulticast(key: Uint8Array, at: number): boolean {
+  return key[at] === 0x01 && key[at + 1] === 0x80 && key[at + 2] === 0xc2 && key[at + 3] === 0 && key[at + 4] === 0 && (key[at + 5]! & 0xf0) === 0;
+}
+
 function portIsLive(port: OfPort | undefined): boolean {
   return !!port && !(port.config & OFPPC_PORT_DOWN) && !(port.state & OFPPS_LINK_DOWN);
 }
@@ -103,7 +107,7 @@ class Xlator {
   private packet: Packet;
   private key = new Uint8Array(FLOW_KEY_BYTES);
   private metadata: bigint;
-  private readonly tunnelId: bigint;
+  private tunnelId: bigint;
   private actionSet = new Map<string, Action>();
   private rule: Rule | undefined;
   private tableId = 0;
@@ -219,6 +223,13 @@ class Xlator {
         }
         case 'set_field':
           if (a.field.field === 'opaque') break;
+          // metadata and tunnel_id live in the pipeline, not in the packet's headers.
+          if (a.field.field === 'metadata' || a.field.field === 'tunnel_id') {
+            if (a.field.field === 'metadata') this.metadata = a.field.value;
+            else this.tunnelId = a.field.value;
+            this.writePipelineFields();
+            break;
+          }
           this.header({ type: 'set_field', field: a.field.field, value: oxmValueBytes(a.field.field, a.field.value) });
           break;
         default:
@@ -304,6 +315,9 @@ class Xlator {
     // later one of the megaflow: a translation only reads the table, so that an address that
     // moves is noticed (and cached translations flushed) wherever the packet is handled.
     if (srcIsUnicast && this.bridge.ports.has(inPort)) this.out.push({ type: 'learn', mac: src, vlan, port: inPort });
+    // IEEE 802.1D reserved addresses (01:80:c2:00:00:00-0f: STP, LLDP, ...) are link-local:
+    // NORMAL does not forward them (Open vSwitch's default forward-bpdu=false).
+    if (isReservedMulticast(this.key, ETH_DST.offset)) return;
     const dstIsUnicast = (this.key[ETH_DST.offset]! & 1) === 0;
     const known = dstIsUnicast ? this.bridge.macLearning.lookup(dst, vlan) : undefined;
     if (known === undefined) this.flood(inPort);

@@ -125,6 +125,25 @@ export function registerFdbCommands(server: UnixctlServer, ctx: DaemonContext): 
   });
 }
 
+export function registerConnmgrCommands(server: UnixctlServer, ctx: DaemonContext): void {
+  server.register({
+    name: 'connmgr/show', usage: 'bridge', minArgs: 1, maxArgs: 1,
+    help: "show the bridge's controllers: state, role, last error, packet-ins sent and dropped, and fail-open",
+    handler: ({ args }) => {
+      const bridge = findBridge(ctx, args[0]!);
+      const controllers = bridge.connmgr.controllerStatus();
+      const lines = [`${bridge.name}: fail-open: ${bridge.connmgr.isFailOpen ? 'active' : 'inactive'}`];
+      for (const c of controllers) {
+        lines.push(`  ${c.target}: ${c.isConnected ? 'connected' : 'not connected'}${c.state ? ` (${c.state})` : ''}, role ${c.role}` +
+          `${c.lastError ? `, last error: ${c.lastError}` : ''}${c.backoffMs ? `, backoff ${c.backoffMs / 1000} s` : ''}` +
+          `, packet-ins sent ${c.packetInsSent}, dropped ${c.packetInDrops}`);
+      }
+      if (!controllers.length) lines.push('  no controllers');
+      return { text: `${lines.join('\n')}\n`, data: { failOpen: bridge.connmgr.isFailOpen, controllers } };
+    },
+  });
+}
+
 export function registerDaemonCommands(server: UnixctlServer, ctx: DaemonContext): void {
   server.register({
     name: 'exit', usage: '[--cleanup]', minArgs: 0, maxArgs: 1,
@@ -141,5 +160,6 @@ export function registerCommands(server: UnixctlServer, ctx: DaemonContext): voi
   registerTraceCommands(server, ctx);
   registerDatapathCommands(server, ctx);
   registerFdbCommands(server, ctx);
+  registerConnmgrCommands(server, ctx);
   registerDaemonCommands(server, ctx);
 }

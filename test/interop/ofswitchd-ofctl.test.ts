@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import {
   encodeMessage, type OfpMessage, OFPBRC_BAD_LEN, OFPBRC_BAD_MULTIPART, OFPBRC_BAD_TYPE, OFPBRC_BAD_EXPERIMENTER,
-  OFPBMC_BAD_PREREQ, OFPET_BAD_MATCH, OFPET_BAD_REQUEST, OFPET_HELLO_FAILED, OFPHFC_INCOMPATIBLE, OFPP_ANY, OFPG_ANY,
+  OFPBMC_BAD_PREREQ, OFPET_BAD_MATCH, OFPET_BAD_REQUEST, OFPET_ROLE_REQUEST_FAILED, OFPRRFC_BAD_ROLE, OFPET_HELLO_FAILED, OFPHFC_INCOMPATIBLE, OFPP_ANY, OFPG_ANY,
 } from '../../protocol/index.ts';
 import { OfClient } from '../helpers/ofclient.ts';
 import { OFSWITCHD, startOfswitchd } from '../helpers/ofswitchd.ts';
@@ -85,7 +85,7 @@ t.test('OpenFlow handshake and requests over a raw connection', async (t) => {
     t.same([reply.errType, reply.code], [errType, code], `${what}: error ${errType}/${code}`);
     t.equal(reply.data.toString('hex'), raw.toString('hex'), `${what}: the request is echoed`);
   };
-  await expectError({ type: 'role_request', xid: 20, role: 2, generationId: 1n }, 20, OFPET_BAD_REQUEST, OFPBRC_BAD_TYPE, 'role request, not implemented yet');
+  await expectError({ type: 'role_request', xid: 20, role: 7, generationId: 1n }, 20, OFPET_ROLE_REQUEST_FAILED, OFPRRFC_BAD_ROLE, 'role request with an unknown role');
   await expectError({ type: 'multipart_request', xid: 21, flags: 0, body: { mpType: 'experimenter', experimenter: 0x2320, expType: 1, data: Buffer.alloc(0) } }, 21, OFPET_BAD_REQUEST, OFPBRC_BAD_MULTIPART, 'experimenter multipart');
   await expectError({ type: 'experimenter', xid: 22, experimenter: 0x1234, expType: 1, data: Buffer.alloc(0) }, 22, OFPET_BAD_REQUEST, OFPBRC_BAD_EXPERIMENTER, 'unknown experimenter');
   await expectError({ type: 'packet_in', xid: 23, bufferId: 0, totalLen: 0, reason: 0, tableId: 0, cookie: 0n, match: [], data: Buffer.alloc(0) }, 23, OFPET_BAD_REQUEST, OFPBRC_BAD_TYPE, 'a switch-to-controller message');

@@ -173,7 +173,7 @@ t.test('ofs-appctl against ofswitchd', { skip: existsSync(OVS_OFCTL) ? false : `
     t.same(JSON.parse(ok('--format=json', 'fdb/show', 'br0')).map((e: { mac: string }) => e.mac), ['00:00:00:00:00:01'], 'the MAC table as data');
     const show = JSON.parse(ok('--format=json', 'dpif/show')) as { upcalls: number; bridges: Array<{ name: string; ports: unknown[] }> };
     t.equal(show.bridges[0]!.ports.length, 5, 'dpif/show as data');
-    t.match(ok('--format=json', '--pretty', 'list-commands'), /^\[\n {2}\{\n {4}"name": "dpif\/dump-flows"/, '--pretty indents');
+    t.match(ok('--format=json', '--pretty', 'list-commands'), /^\[\n {2}\{\n {4}"name": "/, '--pretty indents');
   });
 
   await t.test('the run directory and daemon name find the socket', async (t) => {
