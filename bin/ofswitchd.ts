@@ -10,7 +10,8 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Bridge, isValidBridgeName, type PortRequest } from '../lib/bridge/index.ts';
+import { isValidBridgeName, type PortRequest, Vswitch } from '../lib/bridge/index.ts';
+import { ConfigDb, DbServer, type Json, type Operation } from '../lib/config/index.ts';
 import { type FailMode, parseTarget, type TlsSettings } from '../lib/connmgr/index.ts';
 import { registerCommands, UnixctlServer } from '../lib/unixctl/index.ts';
 import { isLevel, setLogFile, setLogLevel, Vlog } from '../lib/util/vlog.ts';
@@ -22,6 +23,12 @@ const VERSION = (JSON.parse(readFileSync(join(PROJECT_DIR, 'package.json'), 'utf
 const USAGE = `ofswitchd: OpenFlow 1.3 software switch
 usage: ofswitchd [OPTIONS]
   --rundir=DIR         run directory for sockets (default: $OFSWITCH_RUNDIR or ${join(PROJECT_DIR, 'var', 'run')})
+  --db=FILE            configuration database (default: <rundir>/conf.db with --rundir, else ${join(PROJECT_DIR, 'var', 'conf.db')});
+                       served on <rundir>/db.sock for ofs-vsctl
+
+  Without bridge options the database decides; on first start it gets bridge br0 with
+  controller tcp:127.0.0.1:6633. With any of the options below, the command line replaces the
+  database's bridges with the one it describes (fail mode secure unless said otherwise).
   --bridge=NAME        bridge to serve (default: br0)
   --datapath-id=HEX    64-bit datapath id, 16 hex digits (default: from the bridge's MAC)
   --port=NAME[:OFPORT][,KEY=VALUE...]
@@ -47,6 +54,11 @@ usage: ofswitchd [OPTIONS]
 
 interface Options {
   rundir: string;
+  /** Whether --rundir or $OFSWITCH_RUNDIR chose the run directory (the database then defaults beside it). */
+  rundirGiven: boolean;
+  db?: string;
+  /** Whether the command line describes the bridge (then it replaces the database's bridges). */
+  bridgeOptions: boolean;
   bridge: string;
   datapathId?: bigint;
   pidfile?: string;
@@ -71,7 +83,9 @@ function positiveInteger(option: string, text: string, min: number): number {
 }
 
 function parseArgs(argv: string[]): Options | 'help' | 'version' {
-  const options: Options = { rundir: process.env.OFSWITCH_RUNDIR || join(PROJECT_DIR, 'var', 'run'), bridge: 'br0', ports: [], buffering: true,
+  const options: Options = {
+    rundir: process.env.OFSWITCH_RUNDIR || join(PROJECT_DIR, 'var', 'run'), rundirGiven: !!process.env.OFSWITCH_RUNDIR,
+    bridgeOptions: false, bridge: 'br0', ports: [], buffering: true,
     controllers: [], failMode: 'secure', tls: {},
   };
   let pidfile: string | boolean = false;
@@ -84,19 +98,20 @@ function parseArgs(argv: string[]): Options | 'help' | 'version' {
     switch (name) {
       case '-h': case '--help': return 'help';
       case '-V': case '--version': return 'version';
-      case '--rundir': options.rundir = resolve(need()); break;
-      case '--bridge':
+      case '--rundir': options.rundir = resolve(need()); options.rundirGiven = true; break;
+      case '--db': options.db = resolve(need()); break;
+      case '--bridge': options.bridgeOptions = true;
         options.bridge = need();
         if (!isValidBridgeName(options.bridge)) throw new UsageError(`invalid bridge name '${options.bridge}'`);
         break;
-      case '--datapath-id': {
+      case '--datapath-id': { options.bridgeOptions = true;
         const hex = need();
         if (!/^(0x)?[0-9a-fA-F]{1,16}$/.test(hex)) throw new UsageError(`invalid datapath id '${hex}' (expected up to 16 hex digits)`);
         options.datapathId = BigInt(hex.startsWith('0x') ? hex : `0x${hex}`);
         break;
       }
       case '--no-buffering': options.buffering = false; break;
-      case '--controller': {
+      case '--controller': { options.bridgeOptions = true;
         const target = need();
         try {
           parseTarget(target);
@@ -106,20 +121,20 @@ function parseArgs(argv: string[]): Options | 'help' | 'version' {
         options.controllers.push(target);
         break;
       }
-      case '--fail-mode': {
+      case '--fail-mode': { options.bridgeOptions = true;
         const mode = need();
         if (mode !== 'secure' && mode !== 'standalone') throw new UsageError(`fail mode must be secure or standalone, not '${mode}'`);
         options.failMode = mode;
         break;
       }
-      case '--max-backoff': options.maxBackoffMs = positiveInteger(name, need(), 1000); break;
-      case '--inactivity-probe': options.probeIntervalMs = positiveInteger(name, need(), 0); break;
-      case '--controller-rate-limit': options.rateLimit = positiveInteger(name, need(), 100); break;
-      case '--controller-burst-limit': options.burstLimit = positiveInteger(name, need(), 25); break;
+      case '--max-backoff': options.bridgeOptions = true; options.maxBackoffMs = positiveInteger(name, need(), 1000); break;
+      case '--inactivity-probe': options.bridgeOptions = true; options.probeIntervalMs = positiveInteger(name, need(), 0); break;
+      case '--controller-rate-limit': options.bridgeOptions = true; options.rateLimit = positiveInteger(name, need(), 100); break;
+      case '--controller-burst-limit': options.bridgeOptions = true; options.burstLimit = positiveInteger(name, need(), 25); break;
       case '--private-key': options.tls.privateKeyFile = resolve(need()); break;
       case '--certificate': options.tls.certificateFile = resolve(need()); break;
       case '--ca-cert': options.tls.caCertFile = resolve(need()); break;
-      case '--port': {
+      case '--port': { options.bridgeOptions = true;
         const [head = '', ...settings] = need().split(',');
         const colon = head.indexOf(':');
         const [portName, ofport] = colon < 0 ? [head, undefined] : [head.slice(0, colon), head.slice(colon + 1)];
@@ -174,37 +189,37 @@ async function main(): Promise<void> {
 
   mkdirSync(options.rundir, { recursive: true });
   if (options.pidfile) writeFileSync(options.pidfile, `${process.pid}\n`);
-  // The control socket comes first, so it is there once the bridge's management socket is.
-  const bridges: Bridge[] = [];
-  const unixctl = await UnixctlServer.listen(options.unixctl ?? join(options.rundir, 'ofswitchd.ctl'), { version: VERSION });
-  registerCommands(unixctl, { bridges: () => bridges, shutdown: () => stop('exit command') });
-  let bridge: Bridge;
+  const db = ConfigDb.open(options.db ?? (options.rundirGiven ? join(options.rundir, 'conf.db') : join(PROJECT_DIR, 'var', 'conf.db')));
   try {
-    bridge = await Bridge.create(options.bridge, options.rundir, {
-      ...(options.datapathId !== undefined ? { datapathId: options.datapathId } : {}), softwareVersion: VERSION,
-      buffering: options.buffering,
-    }, options.ports, undefined, {
-    controllers: options.controllers.map((target) => ({
-      target, ...(options.maxBackoffMs !== undefined ? { maxBackoffMs: options.maxBackoffMs } : {}),
-      ...(options.probeIntervalMs !== undefined ? { probeIntervalMs: options.probeIntervalMs } : {}),
-    })),
-    failMode: options.failMode,
-    ...(options.rateLimit ? { packetInLimit: { rate: options.rateLimit, burst: options.burstLimit ?? Math.max(25, Math.floor(options.rateLimit / 4)) } } : {}),
+    db.transact(configurationFromArgs(db, options));
+  } catch (e) {
+    throw new Error(`could not apply the command-line configuration: ${(e as Error).message}`);
+  }
+  // The control socket comes first, so it is there once a bridge's management socket is.
+  const vswitch = new Vswitch(db, {
+    rundir: options.rundir, softwareVersion: VERSION, buffering: options.buffering,
     ...(options.tls.privateKeyFile && options.tls.certificateFile && options.tls.caCertFile ? { tls: options.tls as TlsSettings } : {}),
   });
+  const unixctl = await UnixctlServer.listen(options.unixctl ?? join(options.rundir, 'ofswitchd.ctl'), { version: VERSION });
+  registerCommands(unixctl, { bridges: () => vswitch.bridges.values(), shutdown: () => stop('exit command') });
+  let dbServer: DbServer;
+  try {
+    await vswitch.reconfigure();
+    dbServer = await DbServer.listen(join(options.rundir, 'db.sock'), db, { applied: (seq) => vswitch.applied(seq) });
   } catch (e) {
     await unixctl.close();
     throw e;
   }
-  bridges.push(bridge);
-  log.info(`ofswitchd ${VERSION}: bridge ${bridge.name} ready, ovs-ofctl -O OpenFlow13 show unix:${bridge.mgmtPath}`);
+  const names = [...vswitch.bridges.keys()];
+  log.info(`ofswitchd ${VERSION}: ready, bridges: ${names.join(', ') || 'none'}${names.length ? `; ovs-ofctl -O OpenFlow13 show unix:${join(options.rundir, `${names[0]}.mgmt`)}` : ''}`);
 
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log.info(`${signal} received, exiting`);
-    void Promise.all([bridge.close(), unixctl.close()]).then(() => {
+    void Promise.all([vswitch.close(), unixctl.close(), dbServer.close()]).then(() => {
+      db.close();
       if (options.pidfile) rmSync(options.pidfile, { force: true });
       process.exit(0);
     });
@@ -217,3 +232,52 @@ main().catch((e: unknown) => {
   process.stderr.write(`ofswitchd: ${(e as Error).message}\n`);
   process.exit(1);
 });
+
+/** A transaction that makes the database say what the command line says (or holds the first-start default). */
+function configurationFromArgs(db: ConfigDb, o: Options): Operation[] {
+  const ops: Operation[] = [];
+  const hasRoot = db.rows('Open_vSwitch').size > 0;
+  if (!hasRoot) ops.push({ op: 'insert', table: 'Open_vSwitch', row: { ovs_version: VERSION }, 'uuid-name': 'root' });
+  const rootRef: Array<[string, string, Json]> = [];
+  if (!o.bridgeOptions && hasRoot) return ops;
+  const ports: Array<{ name: string; type: string; options: Record<string, string>; ofport?: number }> = o.bridgeOptions
+    ? o.ports.map((p) => ({ name: p.name, type: p.type ?? 'internal', options: p.options ?? {}, ...(p.ofport !== undefined ? { ofport: p.ofport } : {}) }))
+    : [];
+  const controllers = o.bridgeOptions ? o.controllers : ['tcp:127.0.0.1:6633'];
+  const portRefs: Json[] = [['named-uuid', 'localport']];
+  ops.push(
+    { op: 'insert', table: 'Interface', row: { name: o.bridge, type: 'internal' }, 'uuid-name': 'localiface' },
+    { op: 'insert', table: 'Port', row: { name: o.bridge, interfaces: ['named-uuid', 'localiface'] }, 'uuid-name': 'localport' },
+  );
+  ports.forEach((p, i) => {
+    ops.push(
+      {
+        op: 'insert', table: 'Interface', 'uuid-name': `iface${i}`,
+        row: { name: p.name, type: p.type, options: ['map', Object.entries(p.options)], ...(p.ofport !== undefined ? { ofport_request: p.ofport } : {}) },
+      },
+      { op: 'insert', table: 'Port', row: { name: p.name, interfaces: ['named-uuid', `iface${i}`] }, 'uuid-name': `port${i}` },
+    );
+    portRefs.push(['named-uuid', `port${i}`]);
+  });
+  controllers.forEach((target, i) => ops.push({
+    op: 'insert', table: 'Controller', 'uuid-name': `ctl${i}`,
+    row: {
+      target, ...(o.maxBackoffMs !== undefined ? { max_backoff: o.maxBackoffMs } : {}),
+      ...(o.probeIntervalMs !== undefined ? { inactivity_probe: o.probeIntervalMs } : {}),
+      ...(o.rateLimit !== undefined ? { controller_rate_limit: o.rateLimit } : {}),
+      ...(o.burstLimit !== undefined ? { controller_burst_limit: o.burstLimit } : {}),
+    },
+  }));
+  ops.push({
+    op: 'insert', table: 'Bridge', 'uuid-name': 'bridge',
+    row: {
+      name: o.bridge, ports: ['set', portRefs], controller: ['set', controllers.map((_, i) => ['named-uuid', `ctl${i}`])],
+      protocols: ['set', ['OpenFlow13']], datapath_type: 'netdev',
+      ...(o.bridgeOptions ? { fail_mode: o.failMode } : {}),
+      ...(o.datapathId !== undefined ? { other_config: ['map', [['datapath-id', o.datapathId.toString(16).padStart(16, '0')]]] } : {}),
+    },
+  });
+  // The command line's bridge replaces whatever bridges the database had.
+  ops.push({ op: 'update', table: 'Open_vSwitch', where: rootRef, row: { bridges: ['set', [['named-uuid', 'bridge']]] } });
+  return ops;
+}

@@ -34,6 +34,9 @@ export interface PortRequest {
   options?: Record<string, string>;
 }
 
+/** Interface types as Open vSwitch names them, mapped to ofswitch's netdev providers. */
+const NETDEV_TYPE_ALIASES: Record<string, string> = { dummy: 'stream', 'dummy-internal': 'internal' };
+
 let processDatapath: Datapath | undefined;
 /** The one datapath of the process, shared by its bridges. */
 export function defaultDatapath(): Datapath {
@@ -46,6 +49,8 @@ export class Bridge {
   readonly connmgr: ConnectionManager;
   readonly dp: DpBridge;
   readonly netdevs = new Map<number, Netdev>();
+  /** Ports added by configuration, with a signature of their settings (the reconciler's bookkeeping). */
+  readonly portSignatures = new Map<string, string>();
 
   private constructor(
     readonly name: string, readonly rundir: string, options: OfprotoOptions, private readonly datapath: Datapath,
@@ -85,23 +90,41 @@ export class Bridge {
     return bridge;
   }
 
-  /** Adds a port and opens its device; a device that fails to open leaves the port without one. */
-  async addPort(request: PortRequest): Promise<void> {
+  /**
+   * Adds a port and opens its device. With `required`, a device that fails to open means no
+   * port (the error is returned, for the Interface row); otherwise the port stays without one.
+   */
+  async addPort(request: PortRequest, required = false): Promise<{ portNo?: number; error?: string }> {
     let netdev: Netdev | undefined;
     if (request.type || request.options) {
       try {
-        netdev = await openNetdev(request.type ?? 'stream', request.name, request.options ?? {});
+        netdev = await openNetdev(NETDEV_TYPE_ALIASES[request.type ?? ''] ?? request.type ?? 'stream', request.name, request.options ?? {});
       } catch (e) {
-        log.warn(`${this.name}: could not open device of port ${request.name}: ${(e as Error).message}`);
+        const error = `could not open network device ${request.name} (${(e as Error).message})`;
+        log.warn(`${this.name}: ${error}`);
+        if (required) return { error };
       }
     }
     const port = this.ofproto.addPort(request.name, request.ofport, netdev?.hwAddr);
-    if (!netdev) return;
+    this.ofproto.announcePort(port.portNo);
+    if (!netdev) return { portNo: port.portNo };
     this.netdevs.set(port.portNo, netdev);
     this.ofproto.portDevices.set(port.portNo, netdev);
     this.dp.addPort(port.portNo, netdev);
     this.ofproto.setPortCarrier(port.portNo, netdev.carrier);
     netdev.onCarrierChange = (up) => this.ofproto.setPortCarrier(port.portNo, up);
+    return { portNo: port.portNo };
+  }
+
+  /** Removes a port by name and closes its device. */
+  async removePort(name: string): Promise<void> {
+    const port = [...this.ofproto.ports.values()].find((p) => p.name === name);
+    if (!port) return;
+    this.dp.removePort(port.portNo);
+    this.ofproto.removePort(port.portNo);
+    const netdev = this.netdevs.get(port.portNo);
+    this.netdevs.delete(port.portNo);
+    await netdev?.close();
   }
 
   async close(): Promise<void> {

@@ -13,7 +13,7 @@ import {
   OFPP_NORMAL, OFPP_TABLE, OFPPC_NO_RECV, OFPPC_PORT_DOWN, OFPPS_LINK_DOWN, OFPPS_LIVE, type MultipartRequest, OFPBRC_BAD_EXPERIMENTER, OFPBRC_BAD_MULTIPART,
   OFPBRC_BAD_TYPE, OFPC_FLOW_STATS, OFPC_FRAG_MASK, OFPC_GROUP_STATS, OFPC_PORT_STATS, OFPC_QUEUE_STATS,
   OFPC_FRAG_REASM, OFPC_TABLE_STATS, OFPET_BAD_REQUEST, OFPET_TABLE_MOD_FAILED, OfpError, type OfpMessage, OFPFF_SEND_FLOW_REM,
-  OFPTMFC_BAD_TABLE, OFPPR_MODIFY,
+  OFPTMFC_BAD_TABLE, OFPPR_MODIFY, OFPPR_ADD, OFPPR_DELETE, OFPP_LOCAL,
   OFPRR_DELETE, OFPRR_GROUP_DELETE, OFPRR_HARD_TIMEOUT, OFPRR_IDLE_TIMEOUT, OFPRR_METER_DELETE, encodeMultipartReply,
   OFPET_TABLE_FEATURES_FAILED, OFPTFFC_EPERM, OFPTMFC_EPERM, OFPET_METER_MOD_FAILED, OFPMMFC_UNKNOWN_METER, OFPM_ALL,
 } from '../../protocol/index.ts';
@@ -193,6 +193,23 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
     const port = { ...devicelessPort(name, portNo), ...(hwAddr ? { hwAddr } : {}) };
     this.addPortRecord(port);
     return port;
+  }
+
+  /** Removes a port; controllers are told (PORT_STATUS DELETE). Flows that name it stay, as in OVS. */
+  removePort(portNo: number): void {
+    const port = this.ports.get(portNo);
+    if (!port || portNo === OFPP_LOCAL) return;
+    this.ports.delete(portNo);
+    this.portCreatedMs.delete(portNo);
+    this.portDevices.delete(portNo);
+    this.dp?.flush();
+    this.asyncSink('port_status', OFPPR_DELETE, { type: 'port_status', xid: 0, reason: OFPPR_DELETE, port });
+  }
+
+  /** Tells controllers about a port added while the bridge runs (PORT_STATUS ADD). */
+  announcePort(portNo: number): void {
+    const port = this.ports.get(portNo);
+    if (port) this.asyncSink('port_status', OFPPR_ADD, { type: 'port_status', xid: 0, reason: OFPPR_ADD, port });
   }
 
   // ---- the flow table context (used by flow-mod.ts, groups and meters) ----

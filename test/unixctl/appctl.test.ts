@@ -146,7 +146,7 @@ t.test('ofs-appctl against ofswitchd', { skip: existsSync(OVS_OFCTL) ? false : `
     }, 10_000, 'both frames to be handled and a megaflow to stay');
     t.match(show, /^datapath: hit:\d+ missed:[12] lookups: emc hits:\d+ megaflow hits:\d+ upcalls:[12] \(uncached:0\) flows:1\n/, 'datapath totals');
     t.match(show, /\n {2}br0: lookups: .*flows:1\n/, 'the bridge');
-    t.match(show, /\n {4}p1 1: \(stream\)\n {4}p2 2: \(stream\)\n {4}p3 3: \(none\)\n {4}p4 4: \(none\)\n {4}br0 LOCAL: \(\w+\)\n/, 'its ports');
+    t.match(show, /\n {4}p1 1: \(stream\)\n {4}p2 2: \(stream\)\n {4}p3 3: \(internal\)\n {4}p4 4: \(internal\)\n {4}br0 LOCAL: \(\w+\)\n/, 'its ports');
 
     const dump = ok('dpif/dump-flows', 'br0');
     const flow = /^in_port=2,vlan_tci=0x0000\/0x1fff,dl_src=00:00:00:00:00:01,dl_dst=00:00:00:00:00:02, packets:(\d+), bytes:(\d+), used:\d+\.\d{3}s, actions:[\w,]+\n$/.exec(dump);
