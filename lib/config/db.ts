@@ -100,15 +100,20 @@ export class ConfigDb {
 
   private constructor(readonly path: string | undefined) {}
 
-  /** Opens (creating if needed) the database at `path`; without a path, an in-memory one. */
-  static open(path?: string): ConfigDb {
-    const db = new ConfigDb(path);
+  /**
+   * Opens (creating if needed) the database at `path`; without a path, an in-memory one.
+   * `readOnly` only reads the journal (to inspect it): nothing is written, and transactions
+   * are not kept.
+   */
+  static open(path?: string, options: { readOnly?: boolean } = {}): ConfigDb {
+    const db = new ConfigDb(options.readOnly ? undefined : path);
     if (!path) return db;
-    mkdirSync(dirname(path), { recursive: true });
     if (existsSync(path)) {
       const { records } = readRecords(readFileSync(path));
       for (const record of records) db.applyRecord(record);
     }
+    if (options.readOnly) return db;
+    mkdirSync(dirname(path), { recursive: true });
     // Start from a clean snapshot: drops any torn tail and compacts old transactions.
     db.compact();
     return db;
