@@ -7,6 +7,7 @@
  * Options follow ovs-vswitchd's where they exist. A bad option is a one-line error and exit
  * status 1, before anything is created.
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +49,8 @@ usage: ofswitchd [OPTIONS]
   --pidfile[=FILE]     write the process id to FILE (default: <rundir>/ofswitchd.pid)
   --unixctl=SOCKET     control socket for ofs-appctl (default: <rundir>/ofswitchd.ctl)
   --log-file=FILE      log to FILE instead of stderr
+  --detach             run in the background once ready (logs then go to --log-file,
+                       default <rundir>/ofswitchd.log)
   -v, --verbose[=MODULE:LEVEL]  log level (emer, err, warn, info, dbg, off; default MODULE is ANY)
   -h, --help           show this help
   -V, --version        show the version`;
@@ -62,6 +65,8 @@ interface Options {
   bridge: string;
   datapathId?: bigint;
   pidfile?: string;
+  detach: boolean;
+  logFile?: string;
   unixctl?: string;
   ports: PortRequest[];
   buffering: boolean;
@@ -86,7 +91,7 @@ function parseArgs(argv: string[]): Options | 'help' | 'version' {
   const options: Options = {
     rundir: process.env.OFSWITCH_RUNDIR || join(PROJECT_DIR, 'var', 'run'), rundirGiven: !!process.env.OFSWITCH_RUNDIR,
     bridgeOptions: false, bridge: 'br0', ports: [], buffering: true,
-    controllers: [], failMode: 'secure', tls: {},
+    controllers: [], failMode: 'secure', tls: {}, detach: false,
   };
   let pidfile: string | boolean = false;
   for (const arg of argv) {
@@ -159,7 +164,8 @@ function parseArgs(argv: string[]): Options | 'help' | 'version' {
       }
       case '--pidfile': pidfile = value ?? true; break;
       case '--unixctl': options.unixctl = resolve(need()); break;
-      case '--log-file': setLogFile(resolve(need())); break;
+      case '--log-file': options.logFile = resolve(need()); setLogFile(options.logFile); break;
+      case '--detach': options.detach = true; break;
       case '-v': case '--verbose': {
         const spec = value ?? 'ANY:dbg';
         const [module, level] = spec.includes(':') ? spec.split(':') as [string, string] : ['ANY', spec];
@@ -188,6 +194,9 @@ async function main(): Promise<void> {
   if (options === 'version') { process.stdout.write(`ofswitchd (ofswitch) ${VERSION}\n`); return; }
 
   mkdirSync(options.rundir, { recursive: true });
+  if (options.detach) { await detach(options); return; }
+  const detached = typeof process.send === 'function';
+  if (detached && !options.logFile) setLogFile(join(options.rundir, 'ofswitchd.log'));
   if (options.pidfile) writeFileSync(options.pidfile, `${process.pid}\n`);
   const db = ConfigDb.open(options.db ?? (options.rundirGiven ? join(options.rundir, 'conf.db') : join(PROJECT_DIR, 'var', 'conf.db')));
   try {
@@ -211,6 +220,10 @@ async function main(): Promise<void> {
     throw e;
   }
   const names = [...vswitch.bridges.keys()];
+  if (detached) {
+    process.send?.('ready');
+    process.disconnect?.();
+  }
   log.info(`ofswitchd ${VERSION}: ready, bridges: ${names.join(', ') || 'none'}${names.length ? `; ovs-ofctl -O OpenFlow13 show unix:${join(options.rundir, `${names[0]}.mgmt`)}` : ''}`);
 
   let stopping = false;
@@ -226,9 +239,34 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Like Open vSwitch's fatal signals: a hang-up (the terminal went away) is a clean exit too.
+  process.on('SIGHUP', () => stop('SIGHUP'));
+}
+
+/**
+ * --detach: starts the daemon again in the background (same options but --detach, stdio closed,
+ * an IPC channel only to hear "ready") and exits 0 once it is serving, or 1 with its error, so
+ * scripts may use the switch as soon as the command returns (Open vSwitch's daemonize).
+ */
+async function detach(options: Options): Promise<void> {
+  const args = process.argv.slice(1).filter((a) => a !== '--detach');
+  const child = spawn(process.execPath, [...process.execArgv, ...args], {
+    detached: true, stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+  });
+  const outcome = await new Promise<string>((done) => {
+    child.once('message', (m) => done(String(m)));
+    child.once('exit', (code) => done(`exited with status ${code ?? 'unknown'} (see ${options.logFile ?? join(options.rundir, 'ofswitchd.log')})`));
+  });
+  if (outcome !== 'ready') {
+    process.stderr.write(`ofswitchd: the background daemon ${outcome}\n`);
+    process.exit(1);
+  }
+  child.unref();
+  child.disconnect();
 }
 
 main().catch((e: unknown) => {
+  if (typeof process.send === 'function') log.err((e as Error).message); // detached: stderr is closed
   process.stderr.write(`ofswitchd: ${(e as Error).message}\n`);
   process.exit(1);
 });

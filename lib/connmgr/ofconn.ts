@@ -14,6 +14,7 @@ import {
   type AsyncConfig, decodeMessage, encodeMessage, MultipartAssembler, OFP_VERSION, OFPMPF_REQ_MORE, OFPCR_ROLE_EQUAL, OFPCR_ROLE_SLAVE, OfpError, OfpFramer, OfpFramingError, type OfpMessage, OFPET_HELLO_FAILED,
   OFPHFC_INCOMPATIBLE, OFPT_HELLO,
 } from '../../protocol/index.ts';
+import { coverageInc } from '../util/coverage.ts';
 import { Vlog } from '../util/vlog.ts';
 
 const log = new Vlog('ofconn');
@@ -169,6 +170,7 @@ export class Ofconn {
     if (this.state !== 'active' || this.socket.destroyed) return false;
     if (this.socket.writableLength > PACKET_IN_QUEUE_BYTES || !this.takeToken()) {
       this.packetInDrops++;
+      coverageInc('connmgr_packet_in_drop');
       return false;
     }
     this.packetInsSent++;
@@ -273,6 +275,7 @@ export class Ofconn {
     const decoded = decodeMessage(raw);
     if (!decoded.ok) {
       log.dbgRl(`${this.name}: ${decoded.error.message}`);
+      coverageInc('ofconn_decode_error');
       // A HELLO after negotiation is harmless; anything else malformed gets its error.
       if (decoded.msgType !== OFPT_HELLO) this.sendError(decoded.error, raw, decoded.xid);
       return;

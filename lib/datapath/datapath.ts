@@ -15,6 +15,7 @@ import type { Netdev } from '../netdev/index.ts';
 import { FLOW_KEY_BYTES, type Packet, parsePacket } from '../packet/index.ts';
 import type { DpAction, PacketInSpec } from './actions.ts';
 import { executeActions } from './execute.ts';
+import { coverageInc } from '../util/coverage.ts';
 
 export const MEGAFLOW_IDLE_MS = 10_000;
 const EMC_SIZE = 8192;
@@ -106,6 +107,7 @@ export class DpBridge {
    */
   flush(): void {
     if (this.megaflows.count === 0) return;
+    coverageInc('dpif_flush');
     for (const flow of this.megaflows) flow.alive = false;
     this.megaflows.clear();
   }
@@ -150,6 +152,7 @@ export class DpBridge {
 
   private upcall(inPort: number, frame: Buffer): void {
     this.stats.upcalls++;
+    coverageInc('dpif_upcall');
     const t = this.handler.translate(frame, inPort);
     this.handler.credit(t.credits, frame.length);
     if (t.cacheable) {

@@ -12,6 +12,8 @@
  * of its own, for a family of commands), taking what it needs from the DaemonContext.
  * Times are milliseconds on the monotonic clock; ages are printed in seconds.
  */
+import { coverageSnapshot } from '../util/coverage.ts';
+import { isLevel, logLevels, setLogLevel } from '../util/vlog.ts';
 import type { Bridge } from '../bridge/index.ts';
 import { formatDpActions, formatMatch, formatPort, matchPairs } from './flow-format.ts';
 import { FlowSyntaxError, PacketSyntaxError, parseTraceFlow } from './flow-parse.ts';
@@ -144,6 +146,78 @@ export function registerConnmgrCommands(server: UnixctlServer, ctx: DaemonContex
   });
 }
 
+export function registerDiagnosticCommands(server: UnixctlServer, ctx: DaemonContext): void {
+  server.register({
+    name: 'fdb/flush', usage: '[bridge]', minArgs: 0, maxArgs: 1,
+    help: 'forget every learned MAC address (of one bridge, or all)',
+    handler: ({ args }) => {
+      const bridges = args.length ? [findBridge(ctx, args[0]!)] : [...ctx.bridges()];
+      for (const b of bridges) {
+        b.ofproto.macLearning.flush();
+        b.dp.flush();
+      }
+      return { text: 'table successfully flushed\n', data: { flushed: bridges.map((b) => b.name) } };
+    },
+  });
+  server.register({
+    name: 'upcall/show', usage: '', minArgs: 0, maxArgs: 0,
+    help: 'datapath flows and upcalls per bridge',
+    handler: () => {
+      const data = [...ctx.bridges()].map((b) => ({ bridge: b.name, flows: b.dp.megaflows.count, ...b.dp.stats }));
+      const text = data.map((d) => `${d.bridge}:\n  flows         : (current ${d.flows})\n  upcalls       : ${d.upcalls} (uncached ${d.uncached})\n  cache hits    : emc ${d.emcHits}, megaflow ${d.megaflowHits}\n`).join('');
+      return { text, data };
+    },
+  });
+  server.register({
+    name: 'memory/show', usage: '', minArgs: 0, maxArgs: 0,
+    help: 'what the daemon holds: rules, datapath flows, ports, connections, and process memory',
+    handler: () => {
+      let rules = 0;
+      let megaflows = 0;
+      let ports = 0;
+      let connections = 0;
+      for (const b of ctx.bridges()) {
+        for (const t of b.ofproto.tables) rules += t.rules.count;
+        megaflows += b.dp.megaflows.count;
+        ports += b.ofproto.ports.size;
+        connections += b.connmgr.connections.size;
+      }
+      const m = process.memoryUsage();
+      const data = { rules, megaflows, ports, ofconns: connections, rssBytes: m.rss, heapUsedBytes: m.heapUsed };
+      return { text: `${Object.entries(data).map(([k, v]) => `${k}:${v}`).join(' ')}\n`, data };
+    },
+  });
+  server.register({
+    name: 'coverage/show', usage: '', minArgs: 0, maxArgs: 0,
+    help: 'counts of rare and slow paths since the daemon started',
+    handler: () => {
+      const counts = coverageSnapshot();
+      const text = ['Event coverage, totals since start:', ...counts.map(([name, n]) => `${name.padEnd(32)} total: ${n}`)].join('\n') + '\n';
+      return { text, data: Object.fromEntries(counts) };
+    },
+  });
+  server.register({
+    name: 'vlog/list', usage: '', minArgs: 0, maxArgs: 0,
+    help: 'log modules and their levels',
+    handler: () => {
+      const list = logLevels();
+      return { text: ['                 level', '                 -----', ...list.map(([m, l]) => `${m.padEnd(16)} ${l.toUpperCase()}`)].join('\n') + '\n', data: Object.fromEntries(list) };
+    },
+  });
+  server.register({
+    name: 'vlog/set', usage: '[module:]level', minArgs: 1, maxArgs: 1,
+    help: 'set the log level of a module (or of all: ANY); levels: off, emer, err, warn, info, dbg',
+    handler: ({ args }) => {
+      const spec = args[0]!;
+      const [module, level] = spec.includes(':') ? spec.split(':') as [string, string] : ['ANY', spec];
+      if (!isLevel(level)) throw new UnixctlError(`unknown log level "${level}"`);
+      if (module !== 'ANY' && !logLevels().some(([m]) => m === module)) throw new UnixctlError(`no module named "${module}"`);
+      setLogLevel(module, level);
+      return { text: '', data: { module, level } };
+    },
+  });
+}
+
 export function registerDaemonCommands(server: UnixctlServer, ctx: DaemonContext): void {
   server.register({
     name: 'exit', usage: '[--cleanup]', minArgs: 0, maxArgs: 1,
@@ -161,5 +235,6 @@ export function registerCommands(server: UnixctlServer, ctx: DaemonContext): voi
   registerDatapathCommands(server, ctx);
   registerFdbCommands(server, ctx);
   registerConnmgrCommands(server, ctx);
+  registerDiagnosticCommands(server, ctx);
   registerDaemonCommands(server, ctx);
 }

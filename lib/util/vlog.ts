@@ -28,6 +28,14 @@ export function setLogFile(path: string | undefined): void {
   logFile = path;
 }
 
+/** Every module that has logged or been set, with its level (for vlog/list). */
+export function logLevels(): Array<[string, Level]> {
+  const modules = new Set([...known, ...levels.keys()]);
+  return [...modules].sort().map((m) => [m, levels.get(m) ?? defaultLevel]);
+}
+
+const known = new Set<string>();
+
 export function isLevel(text: string): text is Level {
   return (LEVELS as readonly string[]).includes(text);
 }
@@ -56,7 +64,9 @@ export class Vlog {
   private inWindow = 0;
   private suppressed = 0;
 
-  constructor(readonly module: string, private readonly burst = 5, private readonly intervalMs = 60_000) {}
+  constructor(readonly module: string, private readonly burst = 5, private readonly intervalMs = 60_000) {
+    known.add(module);
+  }
 
   err(text: string): void { if (enabled(this.module, 'err')) write(this.module, 'err', text); }
   warn(text: string): void { if (enabled(this.module, 'warn')) write(this.module, 'warn', text); }
