@@ -27,7 +27,7 @@ import {
 } from '../../protocol/index.ts';
 import { type AsyncKind, Ofconn, type OfconnHandler, type OfconnType, type PacketInLimit } from './ofconn.ts';
 import { PassiveListener } from './pvconn.ts';
-import { DEFAULT_MAX_BACKOFF_MS, DEFAULT_PROBE_INTERVAL_MS, Rconn, type RconnStatus } from './rconn.ts';
+import { ADMISSION_GRACE_MS, DEFAULT_MAX_BACKOFF_MS, DEFAULT_PROBE_INTERVAL_MS, Rconn, type RconnStatus } from './rconn.ts';
 import { parseTarget, type Target } from './target.ts';
 import { openActive, type TlsSettings } from './vconn.ts';
 import { Vlog } from '../util/vlog.ts';
@@ -91,14 +91,15 @@ export class ConnectionManager {
   private generationId: bigint | undefined;
   private failMode: FailMode;
   private failOpen = false;
-  private unreachableSinceMs: number;
+  /** Controllers that connected to our listeners: when each became active, and which admitted us. */
+  private readonly passiveSince = new Map<Ofconn, number>();
+  private readonly passiveAdmitted = new Set<Ofconn>();
   private failTimer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
 
   constructor(readonly bridgeName: string, private readonly handler: ConnmgrHandler, private readonly options: ConnmgrOptions = {}) {
     this.now = options.now ?? (() => performance.now());
     this.failMode = options.failMode ?? 'secure';
-    this.unreachableSinceMs = this.now();
   }
 
   // ---- services and controllers ----
@@ -188,15 +189,21 @@ export class ConnectionManager {
       connectionActive: (conn) => {
         this.rconnOf.get(conn)?.connected(conn);
         if (conn.type === 'snoop') this.attachSnoop(conn);
+        if (conn.type === 'primary' && !this.rconnOf.has(conn)) this.passiveSince.set(conn, this.now());
         this.probeFailOpen();
       },
-      activity: (conn) => this.rconnOf.get(conn)?.noteActivity(),
+      activity: (conn) => {
+        this.rconnOf.get(conn)?.noteActivity();
+        this.noteAdmission(conn, false);
+      },
       traffic: (conn, raw) => this.copyToMonitors(conn, raw),
       connectionClosed: (conn) => {
         this.connections.delete(conn);
         this.rconnOf.get(conn)?.closed(conn);
         this.rconnOf.delete(conn);
         this.monitors.delete(conn);
+        this.passiveSince.delete(conn);
+        this.passiveAdmitted.delete(conn);
         for (const set of this.monitors.values()) set.delete(conn);
         this.handler.connectionClosed?.(conn);
         this.probeFailOpen();
@@ -207,6 +214,7 @@ export class ConnectionManager {
   // ---- roles ----
 
   private handleMessage(conn: Ofconn, message: OfpMessage, raw: Buffer): void {
+    if (isAdmissionMessage(message)) this.noteAdmission(conn, true);
     if (message.type === 'role_request') {
       this.handleRoleRequest(conn, message);
       return;
@@ -298,22 +306,52 @@ export class ConnectionManager {
     return false;
   }
 
-  /** How long controllers must be unreachable before fail-open: three inactivity probe intervals. */
-  private failOpenDelayMs(): number {
-    let probe = DEFAULT_PROBE_INTERVAL_MS;
-    for (const rconn of this.rconns.values()) probe = Math.max(probe === DEFAULT_PROBE_INTERVAL_MS ? 0 : probe, rconn.settings.probeIntervalMs);
-    return 3 * (probe || DEFAULT_PROBE_INTERVAL_MS);
+  /** A message from a controller, which may show that it admitted this switch (see Rconn.noteReceived). */
+  private noteAdmission(conn: Ofconn, admission: boolean): void {
+    if (conn.type !== 'primary') return;
+    const rconn = this.rconnOf.get(conn);
+    if (rconn) {
+      rconn.noteReceived(admission);
+    } else if (admission || this.now() - (this.passiveSince.get(conn) ?? Infinity) >= ADMISSION_GRACE_MS) {
+      this.passiveAdmitted.add(conn);
+    }
+    if (this.failOpen) this.probeFailOpen();
+  }
+
+  private anyControllerAdmitted(): boolean {
+    if (this.passiveAdmitted.size) return true;
+    for (const rconn of this.rconns.values()) if (rconn.isAdmitted) return true;
+    return false;
+  }
+
+  /** How long controllers must fail before fail-open: three of the longest inactivity probe
+   *  interval (time to probe, to wait for the answer, and to reconnect), as Open vSwitch does. */
+  private failOpenDelaySeconds(): number {
+    let probe = this.controllerListeners.size ? DEFAULT_PROBE_INTERVAL_MS : 0;
+    for (const rconn of this.rconns.values()) probe = Math.max(probe, rconn.settings.probeIntervalMs);
+    return 3 * Math.floor(probe / 1000);
+  }
+
+  /** Whole seconds for which every controller we dial has failed to admit us (0 if one has, or
+   *  if we dial none: controllers on our listeners come when they please). */
+  private failureSeconds(): number {
+    if (this.rconns.size === 0) return 0;
+    let least = Infinity;
+    for (const rconn of this.rconns.values()) least = Math.min(least, rconn.failureDurationMs());
+    return Math.floor(least / 1000);
   }
 
   private probeFailOpen(): void {
-    const now = this.now();
     let want = false;
     if (this.failMode === 'standalone') {
-      if (!this.controllersConfigured()) want = true;
-      else if (this.controllerConnected()) this.unreachableSinceMs = now;
-      else want = now - this.unreachableSinceMs >= this.failOpenDelayMs();
-    } else {
-      this.unreachableSinceMs = now;
+      if (!this.controllersConfigured()) {
+        want = true;
+      } else if (this.failOpen) {
+        want = !this.anyControllerAdmitted();
+      } else {
+        const failed = this.failureSeconds();
+        want = failed > 0 && failed >= this.failOpenDelaySeconds();
+      }
     }
     if (want !== this.failOpen) {
       this.failOpen = want;
@@ -371,4 +409,19 @@ function roleStatus(role: number, generationId: bigint | undefined): OfpMessage 
   data[4] = OFPCRR_MASTER_REQUEST;
   data.writeBigUInt64BE(generationId ?? 0xffffffffffffffffn, 8);
   return { type: 'experimenter', xid: 0, experimenter: ONF_EXPERIMENTER_ID, expType: ONFT_ROLE_STATUS, data };
+}
+
+/**
+ * Messages a controller sends while deciding whether to accept a switch (handshake, inspection,
+ * configuration); anything else shows it has accepted it (Open vSwitch's is_admitted_msg).
+ */
+const INSPECTION_TYPES = new Set<OfpMessage['type']>([
+  'hello', 'error', 'echo_request', 'echo_reply', 'features_request', 'features_reply', 'get_config_request',
+  'get_config_reply', 'set_config', 'queue_get_config_request', 'queue_get_config_reply', 'get_async_request', 'get_async_reply',
+]);
+const INSPECTION_MULTIPARTS = new Set(['group', 'group_desc', 'group_features', 'table_features']);
+
+function isAdmissionMessage(message: OfpMessage): boolean {
+  if (INSPECTION_TYPES.has(message.type)) return false;
+  return !(message.type === 'multipart_request' && INSPECTION_MULTIPARTS.has(message.body.mpType));
 }

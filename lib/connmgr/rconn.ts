@@ -23,6 +23,8 @@ export type RconnState = 'VOID' | 'BACKOFF' | 'CONNECTING' | 'ACTIVE' | 'IDLE';
 
 export const DEFAULT_MAX_BACKOFF_MS = 8000;
 export const DEFAULT_PROBE_INTERVAL_MS = 5000;
+/** A controller connected this long is taken to have admitted the switch (Open vSwitch's rule). */
+export const ADMISSION_GRACE_MS = 30_000;
 const MIN_BACKOFF_MS = 1000;
 
 export interface RconnSettings {
@@ -60,6 +62,10 @@ export class Rconn {
   private stateEnteredMs: number;
   private lastActivityMs = -Infinity;
   private lastConnectedMs: number | undefined;
+  /** Admission (Open vSwitch's rconn): whether the controller seems to have accepted this switch,
+   *  and when it last showed it. It starts at creation, so fail-open counts from start-up. */
+  private probablyAdmitted = false;
+  private lastAdmittedMs: number;
   private lastDisconnectedMs: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** Bumped on every disconnection, so that a dial that outlived its attempt is discarded. */
@@ -67,6 +73,7 @@ export class Rconn {
 
   constructor(readonly target: string, public settings: RconnSettings, private readonly deps: RconnDeps) {
     this.stateEnteredMs = deps.now();
+    this.lastAdmittedMs = this.stateEnteredMs;
   }
 
   start(): void {
@@ -92,12 +99,35 @@ export class Rconn {
     if (this.state === 'IDLE') this.transition('ACTIVE');
   }
 
+  /**
+   * A message from the controller. A controller has admitted the switch once it sends anything
+   * beyond the handshake and inspection messages (`admission`), or once it has stayed connected
+   * 30 s; from then on every message renews the admission.
+   */
+  noteReceived(admission: boolean): void {
+    const now = this.deps.now();
+    if (this.probablyAdmitted || admission || (this.lastConnectedMs !== undefined && now - this.lastConnectedMs >= ADMISSION_GRACE_MS)) {
+      this.probablyAdmitted = true;
+      this.lastAdmittedMs = now;
+    }
+  }
+
+  get isAdmitted(): boolean {
+    return this.isConnected && this.probablyAdmitted && this.lastConnectedMs !== undefined && this.lastAdmittedMs >= this.lastConnectedMs;
+  }
+
+  /** 0 while admitted, else how long since the controller last was (the fail-open clock). */
+  failureDurationMs(): number {
+    return this.isAdmitted ? 0 : this.deps.now() - this.lastAdmittedMs;
+  }
+
   /** The OpenFlow handshake completed on the connection being dialled. */
   connected(conn: Ofconn): void {
     if (conn !== this.conn || this.state !== 'CONNECTING') return;
     log.info(`${this.target}: connected`);
     this.connections++;
     this.lastConnectedMs = this.deps.now();
+    this.probablyAdmitted = false;
     this.transition('ACTIVE');
     this.schedule();
   }

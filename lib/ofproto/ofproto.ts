@@ -400,7 +400,7 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
 
   translate(frame: Buffer, inPort: number): DpTranslation {
     // In fail-open a hidden rule above all others sends everything to NORMAL (Open vSwitch's
-    // fail-open flow); the OpenFlow tables are kept for when the controller returns.
+    // fail-open flow), so flows added meanwhile wait unused until the controller returns.
     if (this.failOpen) return xlate(this.xlateBridge(), { frame, inPort, packetOutActions: [{ type: 'output', port: OFPP_NORMAL, maxLen: 0 }] });
     return xlate(this.xlateBridge(), { frame, inPort });
   }
@@ -409,6 +409,10 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
   setFailOpen(on: boolean): void {
     if (this.failOpen === on) return;
     this.failOpen = on;
+    // Failing open starts from a clean slate, as Open vSwitch's does: the controller's flows
+    // were for a network it managed and are dropped (groups and meters stay); the controller
+    // reinstalls what it wants once it is back.
+    if (on) this.change((txn) => this.removeRulesWhere((r) => r.tableId !== TABLE_INTERNAL, OFPRR_DELETE, txn));
     this.dp?.flush();
   }
 

@@ -1,29 +1,23 @@
 /*
  * End to end with a real controller: os-ken (Debian's python3-os-ken) running our learning
- * switch app, test/oracles/learning_switch.py, in front of ofswitchd with four stream ports
- * and four simulated hosts (10.0.0.1-4 on p1-p4).
- *
- * WORKAROUND, until ofswitchd connects to controllers itself (the connection-manager issue):
- * ofswitchd neither connects to a controller nor offers a passive controller service yet; its
- * only OpenFlow socket is the management service `punix:<rundir>/br0.mgmt`, while os-ken
- * listens for switches. test/helpers/relay.ts connects to both (TCP to os-ken on
- * 127.0.0.1:<ephemeral port>, unix to br0.mgmt) and copies bytes both ways. Because br0.mgmt
- * is a service connection, the switch sends it no packet-ins until the client asks with a
- * nonzero miss_send_len, as in Open vSwitch; the app does, with OFPT_SET_CONFIG
- * (miss_send_len 128), when the switch's features arrive, as a real controller would. Once
- * ofswitchd dials controllers, the relay goes and os-ken is given `tcp:127.0.0.1:<port>`.
+ * switch app, test/oracles/learning_switch.py, and ofswitchd with four stream ports and four
+ * simulated hosts (10.0.0.1-4 on p1-p4). ofswitchd dials os-ken itself:
+ * `--controller=tcp:127.0.0.1:<ephemeral port>`, a primary connection, which gets packet-ins
+ * by default (the app still sends OFPT_SET_CONFIG miss_send_len 128, as real controllers do;
+ * it is harmless).
  *
  * What it shows:
- *  - the handshake, SET_CONFIG, the table-miss flow (output CONTROLLER:128) from os-ken work;
+ *  - the handshake (os-ken sees 256 packet buffers), the flush and the table-miss flow
+ *    (output CONTROLLER:128) from os-ken work, its barrier is answered;
  *  - round 1: every host pings every other host (12 pings), all succeed: ARP broadcasts are
  *    flooded by buffered packet-ins answered with buffered packet-outs, and the controller
  *    installs one exact flow (in_port, eth_dst, eth_src) per direction: exactly 18
  *    packet-ins (3 per pair of hosts: ARP request, ARP reply, first echo request), all
- *    buffered, and 12 flows;
+ *    buffered with the first 128 bytes, each answered with a packet-out naming its buffer,
+ *    and 12 flows;
  *  - round 2: the same 12 pings again all succeed with ZERO new packet-ins (counted both by
- *    decoding in the relay and by the app's own log): every packet hits the learned rules
- *    (the rule counters below show it; how many went through the datapath's megaflow cache
- *    rather than an upcall is not observable from outside until ofs-appctl exists);
+ *    the switch, `ofs-appctl connmgr/show`, and by the app's own log): every packet hits the
+ *    learned rules;
  *  - `ovs-ofctl -O OpenFlow13 dump-flows` lists the 12 learned flows with the right ports and
  *    addresses, and each one's n_packets grew by exactly 2 in round 2 (one echo request or
  *    reply per ping in each direction).
@@ -32,77 +26,28 @@
  * teardown, by pid for the processes.
  */
 import t from 'tap';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OFP_NO_BUFFER, type PacketIn } from '../../protocol/index.ts';
+import { connmgrShow } from '../helpers/appctl.ts';
+import { freePort } from '../helpers/controller.ts';
 import { SimHost } from '../helpers/host.ts';
 import { startOfswitchd, waitFor } from '../helpers/ofswitchd.ts';
-import { Relay } from '../helpers/relay.ts';
+import { oskenMissing, startOsken } from '../helpers/osken.ts';
 
-const PYTHON = '/usr/bin/python3';
-const OSKEN_MANAGER = '/usr/bin/osken-manager';
 const OVS_OFCTL = '/usr/bin/ovs-ofctl';
 const APP = fileURLToPath(new URL('../oracles/learning_switch.py', import.meta.url));
 const N_HOSTS = 4;
 const PING_TIMEOUT_MS = 3000;
+const OFP_NO_BUFFER = 0xffffffff;
 
 t.setTimeout(120_000);
 
 function missing(): string | false {
-  if (!existsSync(OSKEN_MANAGER)) return `${OSKEN_MANAGER} not found (install python3-os-ken)`;
   if (!existsSync(OVS_OFCTL)) return `${OVS_OFCTL} not found (install openvswitch-common)`;
-  const probe = spawnSync(PYTHON, ['-c', 'import os_ken.cmd.manager'], { encoding: 'utf8', timeout: 60_000 });
-  if (probe.status !== 0) return `${PYTHON} cannot import os_ken: ${(probe.stderr ?? '').trim().split('\n').pop()}`;
-  return false;
-}
-
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', () => resolve()); });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-interface Controller {
-  process: ChildProcess;
-  lines: string[];
-  output(): string;
-  stop(): Promise<void>;
-}
-
-function startOsken(port: number): Controller {
-  const child = spawn(PYTHON, [OSKEN_MANAGER, '--ofp-listen-host', '127.0.0.1', '--ofp-tcp-listen-port', String(port), APP], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  let partial = '';
-  let all = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    all += d.toString();
-    const text = partial + d.toString();
-    const parts = text.split('\n');
-    partial = parts.pop()!;
-    lines.push(...parts);
-  });
-  child.stderr!.on('data', (d: Buffer) => { all += d.toString(); });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    process: child, lines, output: () => all,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  return oskenMissing();
 }
 
 interface LearnedFlow { inPort: number; src: string; dst: string; output: number; packets: number }
@@ -134,36 +79,25 @@ t.test('os-ken learning switch through ofswitchd: learns, installs flows, then s
   const dir = mkdtempSync(join(tmpdir(), 'ofs-osken-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const ports = Array.from({ length: N_HOSTS }, (_, i) => i + 1);
-  const daemon = await startOfswitchd(ports.map((n) => `--port=p${n}:${n},pstream=punix:${join(dir, `p${n}.sock`)}`));
-  t.teardown(() => daemon.stop());
 
   const controllerPort = await freePort();
-  const osken = startOsken(controllerPort);
+  const osken = startOsken({ app: APP, port: controllerPort });
   t.teardown(() => osken.stop());
-
-  let relay: Relay;
-  try {
-    relay = await Relay.start({ switchPath: daemon.mgmt, controllerPort, connectTimeoutMs: 20_000 });
-  } catch (e) {
-    t.fail(`os-ken did not accept a connection: ${(e as Error).message}`, { output: osken.output() });
-    return;
-  }
-  t.teardown(() => relay.close());
+  await osken.waitListening(20_000);
+  const daemon = await startOfswitchd([`--controller=tcp:127.0.0.1:${controllerPort}`,
+    ...ports.map((n) => `--port=p${n}:${n},pstream=punix:${join(dir, `p${n}.sock`)}`)]);
+  t.teardown(() => daemon.stop());
 
   // The app's configuration ends with a barrier: once answered, the table-miss flow is in.
   try {
-    await relay.until(() => {
-      const barrier = relay.fromController.find((m) => m.type === 'barrier_request');
-      return !!barrier && relay.fromSwitch.some((m) => m.type === 'barrier_reply' && m.xid === barrier.xid);
-    }, 20_000, 'the app to configure the switch');
+    await osken.waitLine(/^BARRIER_REPLY /, 20_000);
   } catch (e) {
-    t.fail((e as Error).message, { osken: osken.output(), ofswitchd: daemon.output() });
+    t.fail(`os-ken did not configure the switch: ${(e as Error).message}`, { ofswitchd: daemon.output() });
     return;
   }
-  const features = relay.fromSwitch.find((m) => m.type === 'features_reply');
-  t.ok(features?.type === 'features_reply' && features.nBuffers === 256, 'features reply: 256 packet buffers');
-  t.ok(osken.lines.some((l) => /^FEATURES dpid=[0-9a-f]{16} n_buffers=256$/.test(l)), 'os-ken saw the switch');
-  t.ok(relay.fromController.some((m) => m.type === 'set_config' && m.missSendLen === 128), 'os-ken sent SET_CONFIG miss_send_len=128');
+  t.ok(osken.lines.some((l) => /^FEATURES dpid=[0-9a-f]{16} n_buffers=256$/.test(l)), 'os-ken saw the switch: features reply with 256 packet buffers');
+  const connected = (await connmgrShow(daemon.rundir)).controllers.find((c) => c.target === `tcp:127.0.0.1:${controllerPort}`);
+  t.match(connected, { isConnected: true, role: 'equal' }, 'connmgr/show: ofswitchd is connected to os-ken');
 
   const hosts: SimHost[] = [];
   t.teardown(() => Promise.all(hosts.map((h) => h.close())));
@@ -171,8 +105,10 @@ t.test('os-ken learning switch through ofswitchd: learns, installs flows, then s
     hosts.push(await SimHost.connect(join(dir, `p${n}.sock`), { mac: `02:00:00:00:00:0${n}`, ip: `10.0.0.${n}`, name: `h${n}` }));
   }
 
-  const packetIns = (): PacketIn[] => relay.fromSwitch.filter((m): m is PacketIn => m.type === 'packet_in');
-  const appPacketIns = (): number => osken.lines.filter((l) => l.startsWith('PACKET_IN ')).length;
+  const target = `tcp:127.0.0.1:${controllerPort}`;
+  /** Packet-ins sent, as the switch counts them (connmgr/show). */
+  const switchPacketIns = async (): Promise<number> => (await connmgrShow(daemon.rundir)).controllers.find((c) => c.target === target)?.packetInsSent ?? NaN;
+  const appPacketIns = (): string[] => osken.lines.filter((l) => l.startsWith('PACKET_IN '));
   const pingAll = async (round: string): Promise<number> => {
     let ok = 0;
     for (const a of hosts) {
@@ -192,10 +128,14 @@ t.test('os-ken learning switch through ofswitchd: learns, installs flows, then s
   // Round 1: the controller learns.
   const round1 = await pingAll('round 1');
   t.equal(round1, 12, 'round 1: all 12 pings succeed');
-  const afterRound1 = packetIns();
-  t.equal(afterRound1.length, 18, 'round 1: 18 packet-ins (ARP request, ARP reply, first echo request for each of 6 pairs)');
-  t.ok(afterRound1.every((p) => p.bufferId !== OFP_NO_BUFFER && p.data.length === Math.min(128, p.totalLen)), 'every packet-in is buffered with the first 128 bytes');
-  t.equal(relay.fromController.filter((m) => m.type === 'packet_out' && m.bufferId !== OFP_NO_BUFFER).length, 18, 'os-ken answered each with a packet-out naming the buffer');
+  const afterRound1 = appPacketIns();
+  t.equal(afterRound1.length, 18, 'round 1: os-ken got 18 packet-ins (ARP request, ARP reply, first echo request for each of 6 pairs)');
+  t.equal(await switchPacketIns(), 18, 'round 1: and the switch counts 18 sent (connmgr/show)');
+  t.ok(afterRound1.every((l) => {
+    const m = /buffer_id=(\d+) total_len=(\d+) data_len=(\d+) reason=0$/.exec(l);
+    return m !== null && Number(m[1]) !== OFP_NO_BUFFER && Number(m[3]) === Math.min(128, Number(m[2]));
+  }), 'every packet-in is buffered with the first 128 bytes, reason NO_MATCH');
+  t.equal(osken.lines.filter((l) => l.startsWith('PACKET_OUT ') && l.endsWith(' buffered=1')).length, 18, 'os-ken answered each with a packet-out naming the buffer');
 
   let learned = new Map<string, LearnedFlow>();
   try {
@@ -213,13 +153,13 @@ t.test('os-ken learning switch through ofswitchd: learns, installs flows, then s
   }
 
   // Round 2: everything is known; no packet may reach the controller.
-  const before = { switch: packetIns().length, app: appPacketIns() };
+  const before = { switch: await switchPacketIns(), app: appPacketIns().length };
   const round2 = await pingAll('round 2');
   t.equal(round2, 12, 'round 2: all 12 pings succeed');
   // Let anything in flight reach the controller before counting.
   await new Promise((r) => setTimeout(r, 300));
-  t.equal(packetIns().length - before.switch, 0, 'round 2: no packet-in sent by the switch (counted in the relay)');
-  t.equal(appPacketIns() - before.app, 0, 'round 2: no packet-in seen by os-ken');
+  t.equal(await switchPacketIns() - before.switch, 0, 'round 2: no packet-in sent by the switch (connmgr/show)');
+  t.equal(appPacketIns().length - before.app, 0, 'round 2: no packet-in seen by os-ken');
   t.equal(hosts.reduce((n, h) => n + h.sent.filter((f) => f.readUInt16BE(12) === 0x0806).length, 0), 12, 'round 2 sent no ARP (12 ARP frames in all: 6 requests, 6 replies, all in round 1)');
 
   const counted = dumpLearnedFlows(daemon.mgmt);
@@ -227,7 +167,7 @@ t.test('os-ken learning switch through ofswitchd: learns, installs flows, then s
     const now = counted.get(key);
     t.equal(now ? now.packets - flow.packets : NaN, 2, `flow ${key}: n_packets ${flow.packets} -> ${now?.packets} (+2 in round 2)`);
   }
-  t.equal(relay.fromSwitch.filter((m) => m.type === 'error').length, 0, 'the switch sent os-ken no error');
-  t.equal(relay.undecodable, 0, 'every relayed message decodes');
-  t.notOk(osken.lines.some((l) => l.startsWith('ERROR ')), 'os-ken logged no error');
+  t.notOk(osken.lines.some((l) => l.startsWith('ERROR ')), 'the switch sent os-ken no error (os-ken logged none)');
+  const drops = (await connmgrShow(daemon.rundir)).controllers.find((c) => c.target === target)?.packetInDrops;
+  t.equal(drops, 0, 'connmgr/show: no packet-in dropped');
 });

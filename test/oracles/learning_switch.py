@@ -1,13 +1,14 @@
 # An OpenFlow 1.3 learning switch for os-ken, the controller side of
-# test/interop/osken-learning.test.ts. Run it with:
+# test/interop/osken-learning.test.ts (and of controller-reconnect and controller-tls). Run it with:
 #
 #   /usr/bin/osken-manager --ofp-listen-host 127.0.0.1 --ofp-tcp-listen-port PORT \
 #       test/oracles/learning_switch.py
 #
 # What it does, as a real controller would:
-#  - on SWITCH_FEATURES: sends OFPT_SET_CONFIG with miss_send_len 128 (a service connection,
-#    such as ofswitchd's br0.mgmt, sends packet-ins only once a client asks with a nonzero
-#    miss_send_len), deletes every flow of table 0, and installs the table-miss flow
+#  - on SWITCH_FEATURES: sends OFPT_SET_CONFIG with miss_send_len 128 (harmless for a switch
+#    that dialled os-ken, whose primary connection gets packet-ins by default; a service
+#    connection such as ofswitchd's br0.mgmt sends them only once a client asks with a
+#    nonzero miss_send_len), deletes every flow of table 0, and installs the table-miss flow
 #    (priority 0, empty match) sending the first 128 bytes of each packet to the controller
 #    (so the switch buffers the packet and the packet-in carries a buffer_id);
 #  - on PACKET_IN: learns (datapath, eth_src) -> in_port; if eth_dst is known, installs an
@@ -22,6 +23,7 @@
 #   PACKET_IN dpid=HEX in_port=N src=MAC dst=MAC buffer_id=N total_len=N data_len=N reason=N
 #   FLOW_ADD dpid=HEX in_port=N src=MAC dst=MAC out_port=N
 #   PACKET_OUT dpid=HEX in_port=N out_port=N|FLOOD buffered=0|1
+#   BARRIER_REPLY dpid=HEX                             (the configuration above is in place)
 #   ERROR dpid=HEX type=N code=N
 import sys
 
@@ -65,6 +67,10 @@ class LearningSwitch(app_manager.OSKenApp):
             ofp.OFPIT_APPLY_ACTIONS, [parser.OFPActionOutput(ofp.OFPP_CONTROLLER, MISS_LEN)])]
         dp.send_msg(parser.OFPFlowMod(dp, priority=0, match=parser.OFPMatch(), instructions=miss))
         dp.send_msg(parser.OFPBarrierRequest(dp))
+
+    @set_ev_cls(ofp_event.EventOFPBarrierReply, [CONFIG_DISPATCHER, MAIN_DISPATCHER])
+    def on_barrier_reply(self, ev):
+        say('BARRIER_REPLY dpid=%016x' % (ev.msg.datapath.id or 0))
 
     @set_ev_cls(ofp_event.EventOFPErrorMsg, [CONFIG_DISPATCHER, MAIN_DISPATCHER])
     def on_error(self, ev):
