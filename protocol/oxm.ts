@@ -125,7 +125,10 @@ export const OXM_FIELDS: readonly OxmFieldSpec[] = [
   spec('eth_src', 4, 'mac', true),
   spec('eth_type', 5, 'u16', false),
   spec('vlan_vid', 6, 'u16', true, { maxValue: 0x1fff }),
-  spec('vlan_pcp', 7, 'u8', false, { maxValue: 7, prereq: (s) => s.vlanPresent, prereqText: 'vlan_vid present' }),
+  // VLAN_PCP is "not maskable" in the 1.3 table, yet OFTest (match.VlanPCPMasked) expects a masked
+  // priority to match, and a mask costs the classifier nothing: ofswitch accepts it (Open vSwitch
+  // answers BAD_MASK).
+  spec('vlan_pcp', 7, 'u8', true, { maxValue: 7, prereq: (s) => s.vlanPresent, prereqText: 'vlan_vid present' }),
   spec('ip_dscp', 8, 'u8', false, { maxValue: 63, prereq: isIp, prereqText: 'eth_type IPv4 or IPv6' }),
   spec('ip_ecn', 9, 'u8', false, { maxValue: 3, prereq: isIp, prereqText: 'eth_type IPv4 or IPv6' }),
   spec('ip_proto', 10, 'u8', false, { prereq: isIp, prereqText: 'eth_type IPv4 or IPv6' }),

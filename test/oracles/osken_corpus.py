@@ -375,6 +375,7 @@ def build():
         'vlan_vid_masked_present': [('vlan_vid', (0x1000, 0x1000))],
         'vlan_vid_masked': [('vlan_vid', (0x1000 | 0x010, 0x1ff0))],
         'vlan_pcp': [('vlan_vid', 0x1000 | 10), ('vlan_pcp', 3)],
+        'vlan_pcp_masked': [('vlan_vid', 0x1000 | 10), ('vlan_pcp', (3, 3))],
         'ip_dscp_ecn_proto_v4': [ETH_IP, ('ip_dscp', 46), ('ip_ecn', 2), ('ip_proto', 6)],
         'ip_dscp_ecn_proto_v6': [ETH_IPV6, ('ip_dscp', 63), ('ip_ecn', 3), ('ip_proto', 17)],
         'ipv4_src_dst': [ETH_IP, ('ipv4_src', '192.168.0.1'), ('ipv4_dst', '10.20.30.40')],
