@@ -21,6 +21,8 @@ const PROJECT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const VERSION = (JSON.parse(readFileSync(join(PROJECT_DIR, 'package.json'), 'utf8')) as { version: string }).version;
 
 let stdout = '';
+// A reader that went away (`ofs-vsctl list interface | head -1`) is no error of ours.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? 0 : 1));
 runVsctl({
   argv: process.argv.slice(2),
   env: process.env,

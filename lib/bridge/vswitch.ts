@@ -82,7 +82,7 @@ export class Vswitch {
       if (!row) continue;
       const name = String(scalar(row.name));
       if (!isValidBridgeName(name)) {
-        log.warn(`${name}: bridge names may not contain "/" or "\\", ignoring`);
+        log.warn(`${name}: not a usable bridge name (at most 15 characters, not "." or "..", no "/" or "\\"), ignoring`);
         continue;
       }
       wanted.set(name, row);

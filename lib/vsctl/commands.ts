@@ -15,7 +15,7 @@
  * managers, SSL, Auto Attach and datapath settings do not exist in ofswitch's database.
  */
 import {
-  type Atom, atomFromString, atomToString, cloneDatum, compareDatums, type Datum, datumFromString, datumToString,
+  atomFromString, atomToString, cloneDatum, compareDatums, type Datum, datumFromString, datumToString,
   emptyDatum, excludesAll, findKey, includesAll, isDefaultDatum, isMap, isUuidText, parseToken, type SymbolTable, subtractDatum,
   type Type, unionDatum,
 } from './data.ts';
@@ -52,7 +52,8 @@ export interface Context {
   tryAgain: boolean;
   /** Temporary UUIDs of interfaces this transaction creates (checked after the daemon applied it). */
   newInterfaces: string[];
-  warn(message: string): void;
+  /** A warning, logged as ovs-vsctl logs it (`module` is vsctl or db_ctl_base). */
+  warn(message: string, module?: 'vsctl' | 'db_ctl_base'): void;
   /** After commit: the real UUID of a row this transaction inserted. */
   realUuid(temporary: string): string | undefined;
 }
@@ -830,8 +831,12 @@ function cmdAdd(ctx: Context): void {
   checkMutable(ctx, row, column);
   const type = column.type;
   const addType: Type = { ...type, min: 1, max: Infinity };
-  let result = cloneDatum(ctx.idl.read(row, column.name));
-  for (const arg of ctx.argv.slice(4)) result = unionDatum(result, parsed(datumFromString(arg, addType, ctx.symtab)), type);
+  let added = emptyDatum(type);
+  for (const arg of ctx.argv.slice(4)) added = unionDatum(added, parsed(datumFromString(arg, addType, ctx.symtab)), type);
+  // ovs-vsctl's last command sends the additions as a partial update, in which a map key
+  // that exists takes its new value; before that, existing keys keep theirs.
+  const current = ctx.idl.read(row, column.name);
+  const result = ctx.lastCommand ? unionDatum(added, current, type) : unionDatum(current, added, type);
   if (result.keys.length > type.max) {
     fatal(`"add" operation would put ${result.keys.length} ${isMap(type) ? 'pairs' : 'values'} in column ${column.name} of table ${table.name} but the maximum number is ${type.max}`);
   }
@@ -883,7 +888,7 @@ function cmdClear(ctx: Context): void {
 
 function preCreate(ctx: Context): void {
   const table = getTable(ctx.argv[1]!);
-  if (!ctx.options.get('--id') && !table.isRoot) ctx.warn(`applying "create" command to table ${table.name} without --id option will have no effect`);
+  if (!ctx.options.get('--id') && !table.isRoot) ctx.warn(`applying "create" command to table ${table.name} without --id option will have no effect`, 'db_ctl_base');
 }
 
 function cmdCreate(ctx: Context): void {
@@ -918,7 +923,7 @@ function cmdDestroy(ctx: Context): void {
   if (all && ctx.argv.length > 2) fatal('--all and records argument should not be specified together');
   if (all && !mustExist) fatal('--all and --if-exists should not be specified together');
   if (!all && ctx.argv.length === 2) {
-    ctx.warn('either --all or records argument should be specified');
+    ctx.warn('either --all or records argument should be specified', 'db_ctl_base');
     return;
   }
   if (all) {

@@ -578,20 +578,19 @@ export function jsonToText(j: Json, pretty = false): string {
   return pretty ? prettyJson(sortKeys(j), 0) : JSON.stringify(sortKeys(j));
 }
 
-/** Open vSwitch's JSSF_PRETTY layout: members one per line, indented by 2, arrays inline when short. */
-function prettyJson(j: Json, level: number): string {
-  const pad = (n: number): string => ' '.repeat(n * 2);
+/**
+ * Open vSwitch's JSSF_PRETTY layout (lib/json.c): after an opening bracket or brace, and after
+ * each comma, a new line indented by two spaces per level; closing brackets stay on the line.
+ */
+function prettyJson(j: Json, depth: number): string {
+  const indent = (d: number): string => `\n${' '.repeat(2 * d)}`;
   if (Array.isArray(j)) {
     if (!j.length) return '[]';
-    if (j.every((e) => !e || typeof e !== 'object' || (Array.isArray(e) && e.every((x) => !x || typeof x !== 'object')))) {
-      return `[${j.map((e) => prettyJson(e, level)).join(', ')}]`;
-    }
-    return `[\n${j.map((e) => pad(level + 1) + prettyJson(e, level + 1)).join(',\n')}]`;
+    return `[${indent(depth + 1)}${j.map((e) => prettyJson(e, depth + 1)).join(`,${indent(depth + 1)}`)}]`;
   }
   if (j && typeof j === 'object') {
     const keys = Object.keys(j);
-    if (!keys.length) return '{}';
-    return `{\n${keys.map((k) => `${pad(level + 1)}${JSON.stringify(k)}: ${prettyJson(j[k]!, level + 1)}`).join(',\n')}}`;
+    return `{${indent(depth + 1)}${keys.map((k) => `${JSON.stringify(k)}: ${prettyJson(j[k]!, depth + 1)}`).join(`,${indent(depth + 1)}`)}}`;
   }
   return JSON.stringify(j);
 }

@@ -8,16 +8,21 @@
  * until the database assigns the real one at commit.
  *
  * commit() first checks the transaction the way ovsdb-server would (references to rows that
- * do not exist, deleted rows still referenced, rows left unreferenced are collected, the
+ * do not exist, deleted root rows still referenced, rows left unreferenced are collected, the
  * one-row limit of Open_vSwitch, unique names), so that the errors read as ovsdb-server's
  * would, and then turns the changes into OVSDB operations: an insert per new row (other new
  * rows referred to by named-uuid), an update per changed scalar column, and mutations
  * (insert/delete of elements) for changed sets and maps, so that two ofs-vsctl runs adding
- * different bridges at once both take effect.
+ * different bridges at once both take effect. As in ovsdb-idl, deleting a row of a non-root
+ * table sends nothing: the row goes when nothing refers to it any more.
+ *
+ * The database has no "verify" operation, so unlike ovs-vsctl a run does not fail and retry
+ * when a column it read was changed meanwhile by someone else; it retries (from a fresh read)
+ * only when the commit itself fails after the database moved on.
  */
 import type { Operation, DbDump } from '../config/index.ts';
 import {
-  type Atom, atomToJson, cloneDatum, datumEquals, datumFromJson, datumToJson, datumToString, defaultDatum, type Datum, isMap,
+  atomToJson, cloneDatum, datumEquals, datumFromJson, datumToJson, datumToString, defaultDatum, type Datum, isMap,
   isDefaultDatum, type Json, randomUuid, subtractDatum, type Type,
 } from './data.ts';
 import { columnClass, TABLES, tableClass, type TableClass } from './schema.ts';
@@ -133,7 +138,14 @@ export class Idl {
     const liveRows = TABLES.flatMap((t) => this.rows(t.name));
     const insertedRows = liveRows.filter((r) => this.inserted.has(r.uuid));
     const modifiedRows = liveRows.filter((r) => !this.inserted.has(r.uuid) && this.changedColumns(r).length > 0);
-    const deletedRows = TABLES.flatMap((t) => [...this.tables.get(t.name)!.values()].filter((r) => r.deleted));
+    // Like ovsdb-idl, only rows of root tables are deleted outright; a row of any other table
+    // goes when nothing refers to it any more (ovsdb-server's garbage collection), so
+    // deleting one that is still referred to changes nothing.
+    const deleted = TABLES.flatMap((t) => [...this.tables.get(t.name)!.values()].filter((r) => r.deleted));
+    const deletedRows = deleted.filter((r) => tableClass(r.table).isRoot);
+    const serverRows = [...liveRows, ...deleted.filter((r) => !tableClass(r.table).isRoot).map((r) => this.original.get(r.uuid)!)];
+    const serverKeys = new Set(serverRows.map((r) => `${r.table}/${r.uuid}`));
+    const exists = (table: string, uuid: string): boolean => serverKeys.has(`${table}/${uuid}`);
     const names = new Map(insertedRows.map((r) => [r.uuid, rowName(r.uuid)]));
     if (!insertedRows.length && !modifiedRows.length && !deletedRows.length) return { ops: [], names };
 
@@ -141,7 +153,7 @@ export class Idl {
       throw new TransactionError(`transaction error: ${JSON.stringify({ details, error })}`);
     };
 
-    // Referential integrity: references added by this transaction must name live rows.
+    // Referential integrity: references added by this transaction must name existing rows.
     for (const row of [...insertedRows, ...modifiedRows]) {
       const before = this.original.get(row.uuid);
       for (const column of this.changedColumns(row)) {
@@ -149,7 +161,7 @@ export class Idl {
         const added = before ? subtractDatum(row.data.get(column)!, before.data.get(column)!, type) : row.data.get(column)!;
         for (const ref of refsOf(added, type)) {
           if (ref.uuid === row.uuid) continue;
-          if (!this.get(ref.table, ref.uuid)) {
+          if (!exists(ref.table, ref.uuid)) {
             fail('referential integrity violation', `Table ${row.table} column ${column} row ${row.uuid} references nonexistent row ${ref.uuid} in table ${ref.table}.`);
           }
         }
@@ -166,14 +178,14 @@ export class Idl {
       }
       return counts;
     };
-    const counts = referrers(liveRows);
+    const counts = referrers(serverRows);
     for (const row of deletedRows) {
       const n = counts.get(row.uuid) ?? 0;
       if (n) fail('referential integrity violation', `cannot delete ${row.table} row ${row.uuid} because of ${n} remaining reference(s)`);
     }
 
     // Garbage collection: rows of non-root tables that nothing refers to go away.
-    let survivors = liveRows;
+    let survivors = serverRows;
     for (;;) {
       const refs = referrers(survivors);
       const next = survivors.filter((r) => tableClass(r.table).isRoot || refs.has(r.uuid));
@@ -235,9 +247,9 @@ export class Idl {
   private checkIndexes(t: TableClass, rows: Row[], fail: (error: string, details: string) => never): void {
     for (const index of t.indexes) {
       const seen = new Map<string, Row>();
-      const text = (row: Row, data: Map<string, Datum>): string => index.map((c) => datumToString(data.get(c)!, columnClass(t.name, c).type)).join(', ');
+      const text = (data: Map<string, Datum>): string => index.map((c) => datumToString(data.get(c)!, columnClass(t.name, c).type)).join(', ');
       for (const row of rows) {
-        const key = text(row, row.data);
+        const key = text(row.data);
         const other = seen.get(key);
         if (!other) {
           seen.set(key, row);
@@ -254,13 +266,12 @@ export class Idl {
           if (index.every((c) => !changed.includes(c))) {
             return `${head}existed in the database before this transaction, which modified some of the row's columns but not any columns in this index.`;
           }
-          return `${head}had the following index values before the transaction: ${text(r, before.data)}.`;
+          return `${head}had the following index values before the transaction: ${text(before.data)}.`;
         };
         const columns = `column${index.length > 1 ? 's' : ''} ${index.map((c) => `"${c}"`).join(', ')}`;
-        fail('constraint violation', `Transaction causes multiple rows in "${t.name}" table to have identical values (${text(a, a.data)}) for index on ${columns}.  ${describe(a, 'First')}  ${describe(b, 'Second')}`);
+        fail('constraint violation', `Transaction causes multiple rows in "${t.name}" table to have identical values (${text(a.data)}) for index on ${columns}.  ${describe(a, 'First')}  ${describe(b, 'Second')}`);
       }
     }
   }
 }
 
-export type { Atom };

@@ -82,7 +82,7 @@ export interface GlobalOptions {
  * Parses the global options. `localOptionSpecs` are the per-command options of every
  * command (`may-exist`, `columns=`, ...), which getopt accepts here too.
  */
-export function parseGlobalOptions(argv: string[], program: string, localOptionSpecs: string[]): GlobalOptions {
+export function parseGlobalOptions(argv: string[], localOptionSpecs: string[]): GlobalOptions {
   const options: LongOption[] = [...GLOBAL_OPTIONS];
   for (const spec of localOptionSpecs) {
     const name = spec.replace(/^--/, '').replace(/[=?]$/, '');
@@ -182,7 +182,6 @@ export function parseGlobalOptions(argv: string[], program: string, localOptionS
     }
   }
   out.rest = argv.slice(i);
-  void program;
   return out;
 }
 

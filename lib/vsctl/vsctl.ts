@@ -18,7 +18,7 @@
  * run starts over from a fresh read (ovs-vsctl's "try again"); `wait-until` does the same
  * until its condition holds. `-t SECS` bounds the whole run.
  */
-import { DbClient, DbClientError } from '../config/client.ts';
+import { DbClient, DbClientError } from '../config/index.ts';
 import { COMMANDS, COMMANDS_BY_NAME, type Context, VsctlError, VsctlExit, invalidBridgeName } from './commands.ts';
 import type { SymbolTable } from './data.ts';
 import { Idl, TransactionError } from './idl.ts';
@@ -124,9 +124,9 @@ Other options:
 }
 
 /** ovs-vsctl's vlog line for a warning on the console. */
-function vlogLine(seq: number, message: string): string {
+function vlogLine(seq: number, module: string, message: string): string {
   const time = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-  return `${time}|${String(seq).padStart(5, '0')}|vsctl|WARN|${message}\n`;
+  return `${time}|${String(seq).padStart(5, '0')}|${module}|WARN|${message}\n`;
 }
 
 const ERRNO_TEXT: Record<string, string> = {
@@ -165,7 +165,7 @@ interface RunResult {
 
 export async function runVsctl(io: VsctlIo): Promise<number> {
   let warnings = 0;
-  const warn = (message: string): void => io.stderr(vlogLine(++warnings, message));
+  const warn = (message: string, module = 'vsctl'): void => io.stderr(vlogLine(++warnings, module, message));
   const fail = (message: string): number => {
     io.stderr(`${PROGRAM}: ${message.replace(/\n+$/, '').replace(/\n/g, ' ')}\n`);
     return 1;
@@ -176,7 +176,7 @@ export async function runVsctl(io: VsctlIo): Promise<number> {
   const localSpecs = [...new Set(COMMANDS.flatMap((c) => c.options.split(',').filter(Boolean)))];
   const rundirOf = (o?: GlobalOptions): string => o?.rundir ?? (io.env.OFSWITCH_RUNDIR || io.defaultRundir);
   try {
-    options = parseGlobalOptions(io.argv, PROGRAM, localSpecs);
+    options = parseGlobalOptions(io.argv, localSpecs);
     switch (options.action) {
       case 'help': io.stdout(usage(rundirOf(options))); return 0;
       case 'version': io.stdout(`${PROGRAM} (ofswitch) ${io.version}\n`); return 0;
@@ -258,7 +258,7 @@ export async function runVsctl(io: VsctlIo): Promise<number> {
 
 async function doVsctl(
   client: DbClient, commands: Array<ParsedCommand<Context>>, options: GlobalOptions, args: string,
-  warn: (message: string) => void, newContext: (c: ParsedCommand<Context>, base: Partial<Context>) => Context, lastAttempt: boolean,
+  warn: (message: string, module?: 'vsctl' | 'db_ctl_base') => void, newContext: (c: ParsedCommand<Context>, base: Partial<Context>) => Context, lastAttempt: boolean,
 ): Promise<RunResult> {
   const dump = await client.dump();
   const idl = Idl.fromDump(dump);
@@ -272,7 +272,7 @@ async function doVsctl(
   }
   for (const [name, symbol] of symtab) {
     if (!symbol.created) throw new VsctlError(`row id "${name}" is referenced but never created (e.g. with "-- --id=${name} create ...")`);
-    if (!symbol.strongRef) warn(`row id "${name}" was created but no reference to it was inserted, so it will not actually appear in the database`);
+    if (!symbol.strongRef) warn(`row id "${name}" was created but no reference to it was inserted, so it will not actually appear in the database`, 'vsctl');
   }
   // A bridge created with generic commands must have a name the daemon can use too.
   for (const br of idl.rows('Bridge')) {
