@@ -56,6 +56,8 @@ const EXPIRY_INTERVAL_MS = 100;
  */
 export interface OfprotoClient {
   readonly name: string;
+  /** 'service' for management clients such as ovs-ofctl (see lib/connmgr's OfconnType). */
+  readonly type?: 'primary' | 'service' | 'snoop';
   missSendLen: number;
   asyncConfig: AsyncConfig;
   sendMessage(message: OfpMessage): void;
@@ -362,8 +364,9 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
         return;
       case 'set_async':
         conn.asyncConfig = { packetInMask: m.packetInMask, portStatusMask: m.portStatusMask, flowRemovedMask: m.flowRemovedMask };
-        // Asking for asynchronous messages is enough for a service connection to get them.
-        if (conn.missSendLen === 0) conn.missSendLen = 128;
+        // Asking for asynchronous messages is enough for a service connection (ovs-ofctl
+        // monitor) to get packet-ins; a controller's own miss_send_len 0 stays as it set it.
+        if (conn.type === 'service' && conn.missSendLen === 0) conn.missSendLen = 128;
         return;
       case 'echo_reply':
         return;
@@ -426,9 +429,11 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
     }
     for (const table of c.lookups) table.lookupCount++;
     for (const table of c.matches) table.matchedCount++;
-    for (const { group, bucket } of c.buckets) {
+    for (const group of c.groups) {
       group.packetCount++;
       group.byteCount += BigInt(bytes);
+    }
+    for (const { group, bucket } of c.buckets) {
       const counts = group.bucketCounts[bucket];
       if (counts) {
         counts.packetCount++;

@@ -44,6 +44,8 @@ export interface Credits {
   rules: Rule[];
   lookups: OfTable[];
   matches: OfTable[];
+  /** Each group run, once per packet whatever the number of its buckets that ran. */
+  groups: Group[];
   buckets: Array<{ group: Group; bucket: number }>;
 }
 
@@ -101,7 +103,7 @@ function portIsLive(port: OfPort | undefined): boolean {
 /** One translation in progress: the packet as the actions so far have changed it. */
 class Xlator {
   readonly mask = new Uint8Array(FLOW_KEY_BYTES);
-  readonly credits: Credits = { rules: [], lookups: [], matches: [], buckets: [] };
+  readonly credits: Credits = { rules: [], lookups: [], matches: [], groups: [], buckets: [] };
   cacheable = true;
   private structurallyChanged = false;
   private packet: Packet;
@@ -338,6 +340,7 @@ class Xlator {
     const group = this.bridge.groups.get(groupId);
     if (!group || this.depth >= MAX_DEPTH) return;
     this.depth++;
+    const bucketsBefore = this.credits.buckets.length;
     switch (group.groupType) {
       case OFPGT_ALL:
         group.buckets.forEach((_, i) => this.bucket(group, i));
@@ -358,6 +361,7 @@ class Xlator {
       default:
         break;
     }
+    if (this.credits.buckets.length > bucketsBefore) this.credits.groups.push(group);
     this.depth--;
   }
 
