@@ -51,7 +51,7 @@ export interface OvsSwitch {
 }
 
 /** True while `pid` runs; a zombie (exited, not yet reaped by init) counts as gone. */
-function pidAlive(pid: number): boolean {
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch {

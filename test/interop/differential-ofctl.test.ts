@@ -227,7 +227,13 @@ function normaliseTableFeatures(text: string): string {
     if (!m) return line;
     const [, indent, kind, list] = m as unknown as [string, string, string, string];
     const subset = kind === 'actions' ? TABLE_FEATURE_ACTIONS : kind === 'supported on Set-Field' ? TABLE_FEATURE_SET_FIELDS : TABLE_FEATURE_MATCH_FIELDS;
-    const fields = [...new Set(expandFields(list).filter((f) => subset.has(f)))].sort();
+    let fields = expandFields(list).filter((f) => subset.has(f));
+    // ofswitch also takes a mask on vlan_pcp (OFTest match.VlanPCPMasked, see
+    // test/conformance/oftest-intent.test.ts), which Open vSwitch refuses: compare it as a field
+    // that can at least be wildcarded.
+    if (kind === 'arbitrary mask') fields = fields.filter((f) => f !== 'vlan_pcp');
+    if (kind === 'exact match or wildcard' && /\bvlan_(pcp\b|\{[^}]*\bpcp\b)/.test(text)) fields.push('vlan_pcp');
+    fields = [...new Set(fields)].sort();
     return `${indent}${kind} (compared subset): ${fields.join(' ')}`;
   }).join('\n');
 }

@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DbClient, type DbDump } from '../../lib/config/index.ts';
+import { pidAlive } from '../helpers/ovs.ts';
+import { waitFor } from '../helpers/ofswitchd.ts';
 
 export const OFS_VSCTL = fileURLToPath(new URL('../../bin/ofs-vsctl', import.meta.url));
 const DB_SERVER = fileURLToPath(new URL('./db-server.ts', import.meta.url));
@@ -35,35 +37,13 @@ export function ovsdbMissing(): string | null {
   return missing.length ? `Open vSwitch not installed (missing ${missing.join(', ')})` : null;
 }
 
-async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
-}
-
 async function stopPid(pid: number | null): Promise<void> {
   if (pid === null) return;
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-    if (!alive(pid)) return;
+    if (!pidAlive(pid)) return;
     try { process.kill(pid, signal); } catch { return; }
     try {
-      await waitFor(() => !alive(pid), 3000, `pid ${pid} to exit`);
+      await waitFor(() => !pidAlive(pid), 3000, `pid ${pid} to exit`);
       return;
     } catch { /* escalate */ }
   }
