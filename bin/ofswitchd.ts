@@ -239,8 +239,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  // Like Open vSwitch's fatal signals: a hang-up (the terminal went away) is a clean exit too.
-  process.on('SIGHUP', () => stop('SIGHUP'));
+  // SIGHUP reopens the log file (after logrotate moved it): every line is appended by path, so
+  // the next one creates the new file; saying so here is that next line.
+  process.on('SIGHUP', () => log.info('SIGHUP received, log file reopened'));
 }
 
 /**

@@ -8,11 +8,12 @@
  *  - vlog/list names the modules, vlog/set changes a level at run time (debug lines appear
  *    only after it), and a bad level or module is a one-line error;
  *  - --detach returns once the switch serves (ovs-ofctl works at once), logs go to the log
- *    file, SIGHUP stops it cleanly (pidfile and sockets removed, as for SIGTERM).
+ *    file, SIGHUP reopens the log file after a rotation, SIGTERM stops it cleanly (pidfile and
+ *    sockets removed).
  */
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,7 +97,7 @@ t.test('coverage, upcall, memory, fdb and vlog commands', { skip }, async (t) =>
   t.match(badModule.err, /no module named "nosuch"/, 'and says why');
 });
 
-t.test('--detach and SIGHUP', async (t) => {
+t.test('--detach, SIGHUP and SIGTERM', async (t) => {
   const rundir = mkdtempSync(join(tmpdir(), 'ofs-detach-'));
   let pid: number | undefined;
   t.teardown(() => {
@@ -113,10 +114,16 @@ t.test('--detach and SIGHUP', async (t) => {
     t.match(show.out, /1\(p1\)/, 'ovs-ofctl show works as soon as --detach returned');
   }
   t.match(readFileSync(join(rundir, 'ofswitchd.log'), 'utf8'), /\|ofswitchd\|INFO\|.* ready/, 'logs go to <rundir>/ofswitchd.log');
+  const logFile = join(rundir, 'ofswitchd.log');
+  renameSync(logFile, `${logFile}.1`);
   process.kill(pid, 'SIGHUP');
+  await waitFor(() => existsSync(logFile), 5000, 'a new log file');
+  t.match(readFileSync(logFile, 'utf8'), /SIGHUP received, log file reopened/, 'SIGHUP reopens the log file (after a rotation)');
+  t.equal(run(OFS_APPCTL, ['-t', join(rundir, 'ofswitchd.ctl'), 'list-commands']).status, 0, 'and the daemon keeps running');
+  process.kill(pid, 'SIGTERM');
   await waitFor(() => !existsSync(join(rundir, 'ofswitchd.pid')), 5000, 'the pidfile removed');
   await waitFor(() => { try { process.kill(pid!, 0); return false; } catch { return true; } }, 5000, 'the process gone');
-  t.pass('SIGHUP: clean exit, pidfile removed');
+  t.pass('SIGTERM: clean exit, pidfile removed');
   t.notOk(existsSync(join(rundir, 'br0.mgmt')), 'the management socket is removed');
   pid = undefined;
 
