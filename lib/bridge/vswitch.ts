@@ -6,7 +6,8 @@
  * controllers and fail modes set. A port whose device cannot be opened gets an `error` in its
  * Interface row and ofport -1, and the rest of the bridge works.
  *
- * Runtime state goes back into the database: Interface ofport, link_state, mac_in_use, error;
+ * Runtime state goes back into the database: Interface ofport, link_state, mac_in_use, error,
+ * statistics (every 5 s);
  * Bridge datapath_id; Controller is_connected, role, status; Open_vSwitch cur_cfg. Those
  * write-backs do not trigger another reconfiguration.
  */
@@ -19,6 +20,8 @@ import { Vlog } from '../util/vlog.ts';
 
 const log = new Vlog('bridge');
 const STATUS_REFRESH_MS = 1000;
+/** Interface statistics are refreshed less often, as Open vSwitch's stats-update-interval (5 s). */
+const STATISTICS_REFRESH_MS = 5000;
 
 export interface VswitchOptions {
   rundir: string;
@@ -48,6 +51,7 @@ export class Vswitch {
   private running: Promise<void> = Promise.resolve();
   private readonly waiters: Array<{ seq: number; resolve: () => void }> = [];
   private writingBack = false;
+  private statisticsWrittenMs = -Infinity;
   private statusTimer: NodeJS.Timeout | undefined;
   private readonly datapath: Datapath;
 
@@ -174,6 +178,9 @@ export class Vswitch {
   /** Writes runtime state back into the database, only where it changed. */
   writeBackStatus(): void {
     const ops: Operation[] = [];
+    const now = performance.now();
+    const withStatistics = now - this.statisticsWrittenMs >= STATISTICS_REFRESH_MS;
+    if (withStatistics) this.statisticsWrittenMs = now;
     const update = (table: string, where: Array<[string, string, Json]>, current: Row | undefined, values: Record<string, Json>, datums: Record<string, Datum>): void => {
       if (!current) return;
       const changed = Object.keys(datums).some((k) => JSON.stringify(current[k]) !== JSON.stringify(datums[k]));
@@ -186,6 +193,7 @@ export class Vswitch {
       let ofport: number | undefined;
       let linkUp: boolean | undefined;
       let mac: string | undefined;
+      let statistics: Array<[string, number]> | undefined;
       if (bridge) {
         ofport = 0xfffe;
         linkUp = true;
@@ -197,6 +205,11 @@ export class Vswitch {
           if (port && port.name === name) {
             linkUp = !(port.state & OFPPS_LINK_DOWN);
             mac = port.hwAddr;
+            const s = b.netdevs.get(state.ofport)?.stats;
+            if (s) {
+              statistics = [['rx_bytes', s.rxBytes], ['rx_dropped', s.rxDropped], ['rx_packets', s.rxPackets],
+                ['tx_bytes', s.txBytes], ['tx_dropped', s.txDropped], ['tx_packets', s.txPackets]];
+            }
           }
         }
       }
@@ -205,9 +218,14 @@ export class Vswitch {
         ofport: ['set', [ofport]], link_state: ['set', linkUp === undefined ? [] : [linkUp ? 'up' : 'down']],
         mac_in_use: ['set', mac ? [mac] : []], error: ['set', state?.error ? [state.error] : []],
       };
-      update('Interface', [['_uuid', '==', ['uuid', uuid]]], row, values, {
+      const datums: Record<string, Datum> = {
         ofport: [ofport], link_state: linkUp === undefined ? [] : [linkUp ? 'up' : 'down'], mac_in_use: mac ? [mac] : [], error: state?.error ? [state.error] : [],
-      });
+      };
+      if (withStatistics && statistics) {
+        values.statistics = ['map', statistics];
+        datums.statistics = statistics as unknown as Datum;
+      }
+      update('Interface', [['_uuid', '==', ['uuid', uuid]]], row, values, datums);
     }
     for (const [uuid, row] of this.db.rows('Bridge')) {
       const bridge = this.bridges.get(String(scalar(row.name)));
