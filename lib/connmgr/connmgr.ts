@@ -301,11 +301,6 @@ export class ConnectionManager {
     return this.rconns.size > 0 || this.controllerListeners.size > 0;
   }
 
-  private controllerConnected(): boolean {
-    for (const conn of this.connections) if (conn.type === 'primary' && conn.state === 'active') return true;
-    return false;
-  }
-
   /** A message from a controller, which may show that it admitted this switch (see Rconn.noteReceived). */
   private noteAdmission(conn: Ofconn, admission: boolean): void {
     if (conn.type !== 'primary') return;
