@@ -20,6 +20,12 @@
  *     reply with that xid (the last part of a multipart reply, or an error), as OFTest does;
  *   - the switch's recorded outputs, for the comparer (./compare.ts).
  *
+ * After sending a frame the player waits until the switch has taken it in (its port's
+ * rx_packets, read through the management socket, counts it) before the next action: frames
+ * and messages travel on different sockets, so on a loaded machine a frame could otherwise be
+ * handled after a message the tester sent 10 ms later (say, a role change), which the recording
+ * on an idle switch never shows.
+ *
  * `replayFixture` plays the script against a fresh `ofswitchd` configured as the reference
  * switch: datapath id 0000000000000001, ports p1..p4 numbered 1..4 as stream ports
  * (pstream=punix, pad=false, so frames shorter than 60 bytes leave unpadded as from OVS's dummy
@@ -353,6 +359,22 @@ export async function replayFixture(fixture: Fixture, options: ReplayOptions = {
   let daemonOutput = '';
 
   const remaining = (): number => Math.max(0, deadline - performance.now());
+  /** A management connection that only asks port statistics (see frameTakenIn). */
+  let probe: OfClient | undefined;
+  const sentInto = new Map<number, number>();
+  let probeXid = 1000;
+  /** Whether the switch's port `port` has received `count` frames (within the usual wait). */
+  const frameTakenIn = async (port: number, count: number): Promise<boolean> => {
+    const limit = performance.now() + Math.min(2000, remaining());
+    while (probe && performance.now() < limit) {
+      const reply = await probe.request({ type: 'multipart_request', xid: ++probeXid, flags: 0, body: { mpType: 'port_stats', portNo: port } }, 2000)
+        .catch(() => undefined);
+      if (reply?.type !== 'multipart_reply' || reply.body.mpType !== 'port_stats') return false;
+      if (Number(reply.body.ports[0]?.rxPackets ?? 0) >= count) return true;
+      await sleep(1);
+    }
+    return false;
+  };
   /** Waits until `check()` holds; on timeout records `what` and returns false. */
   const waitUntil = async (check: () => boolean, what: string): Promise<boolean> => {
     const begun = performance.now();
@@ -416,6 +438,8 @@ export async function replayFixture(fixture: Fixture, options: ReplayOptions = {
     ];
     daemon = await startOfswitchd(args);
     for (const p of DATA_PORTS) wires.set(p, await Wire.connect(join(sockdir, `p${p}.sock`), `p${p}`));
+    probe = await OfClient.connect(daemon.mgmt);
+    await probe.next((m) => m.type === 'hello');
 
     const initialGroups = options.initialGroups ?? [];
     if (options.initialGenerationId !== undefined || fixture.usesPortMod || initialGroups.length) {
@@ -496,6 +520,9 @@ export async function replayFixture(fixture: Fixture, options: ReplayOptions = {
         const wire = wires.get(step.port);
         if (!wire) throw new Error(`no wire on port ${step.port}`);
         wire.send(step.frame);
+        const sent = (sentInto.get(step.port) ?? 0) + 1;
+        sentInto.set(step.port, sent);
+        if (!(await frameTakenIn(step.port, sent))) timeouts.push(`ofswitchd taking in frame ${sent} on p${step.port} (step ${i + 1})`);
       }
     }
 
@@ -511,6 +538,7 @@ export async function replayFixture(fixture: Fixture, options: ReplayOptions = {
       drainWires();
     }
   } finally {
+    probe?.close();
     for (const c of connections) c.close();
     for (const s of accepted) s.destroy();
     drainWires();
