@@ -14,6 +14,8 @@ export type Level = typeof LEVELS[number];
 const levels = new Map<string, Level>();
 let defaultLevel: Level = 'info';
 let logFile: string | undefined;
+/** Modules that created a logger. */
+const known = new Set<string>();
 
 export function setLogLevel(module: string | 'ANY', level: Level): void {
   if (module === 'ANY') {
@@ -28,13 +30,11 @@ export function setLogFile(path: string | undefined): void {
   logFile = path;
 }
 
-/** Every module that has logged or been set, with its level (for vlog/list). */
+/** Every module that has a logger or a level set, with its level (for vlog/list). */
 export function logLevels(): Array<[string, Level]> {
   const modules = new Set([...known, ...levels.keys()]);
   return [...modules].sort().map((m) => [m, levels.get(m) ?? defaultLevel]);
 }
-
-const known = new Set<string>();
 
 export function isLevel(text: string): text is Level {
   return (LEVELS as readonly string[]).includes(text);

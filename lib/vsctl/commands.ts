@@ -823,12 +823,20 @@ function preColumnArg(ctx: Context): void {
   getColumn(preGetTable(ctx), ctx.argv[3]!);
 }
 
-function cmdAdd(ctx: Context): void {
+/** The TABLE RECORD COLUMN of add and remove, checked writable; nothing with --if-exists and no record. */
+function mutationTarget(ctx: Context): { table: TableClass; column: ColumnClass; row: Row } | undefined {
   const table = getTable(ctx.argv[1]!);
   const column = getColumn(table, ctx.argv[3]!);
   const row = getRow(ctx, table, ctx.argv[2]!, !ctx.options.has('--if-exists'));
-  if (!row) return;
+  if (!row) return undefined;
   checkMutable(ctx, row, column);
+  return { table, column, row };
+}
+
+function cmdAdd(ctx: Context): void {
+  const target = mutationTarget(ctx);
+  if (!target) return;
+  const { table, column, row } = target;
   const type = column.type;
   const addType: Type = { ...type, min: 1, max: Infinity };
   let added = emptyDatum(type);
@@ -844,11 +852,9 @@ function cmdAdd(ctx: Context): void {
 }
 
 function cmdRemove(ctx: Context): void {
-  const table = getTable(ctx.argv[1]!);
-  const column = getColumn(table, ctx.argv[3]!);
-  const row = getRow(ctx, table, ctx.argv[2]!, !ctx.options.has('--if-exists'));
-  if (!row) return;
-  checkMutable(ctx, row, column);
+  const target = mutationTarget(ctx);
+  if (!target) return;
+  const { table, column, row } = target;
   const type = column.type;
   let result = cloneDatum(ctx.idl.read(row, column.name));
   for (const arg of ctx.argv.slice(4)) {
