@@ -14,6 +14,7 @@ import {
 } from '../../protocol/index.ts';
 import { type ActionContext, checkActionList, MAX_PORTS } from './action-check.ts';
 import { duration } from './rule.ts';
+import { dealHashValues } from './select-group.ts';
 import type { Transaction } from './transaction.ts';
 
 export interface Group {
@@ -24,6 +25,8 @@ export interface Group {
   packetCount: bigint;
   byteCount: bigint;
   bucketCounts: Array<{ packetCount: bigint; byteCount: bigint }>;
+  /** A select group's hash values dealt out to its buckets (see select-group.ts). */
+  selectTable: number[] | undefined;
 }
 
 export interface GroupTableContext extends ActionContext {
@@ -82,6 +85,7 @@ export class GroupTable {
     const group: Group = {
       groupId: gm.groupId, groupType: gm.groupType, buckets: gm.buckets, createdMs: old?.createdMs ?? this.ctx.now(),
       packetCount: 0n, byteCount: 0n, bucketCounts: gm.buckets.map(() => ({ packetCount: 0n, byteCount: 0n })),
+      selectTable: gm.groupType === OFPGT_SELECT ? dealHashValues(gm.buckets.map((b) => b.weight)) : undefined,
     };
     if (this.formsLoop(group)) fail(OFPGMFC_LOOP, `group ${gm.groupId} would chain to itself`);
     this.groups.set(gm.groupId, group);

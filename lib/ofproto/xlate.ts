@@ -24,12 +24,13 @@ import {
 import type { DpAction } from '../datapath/actions.ts';
 import { applyHeaderAction, HEADER_ACTIONS, STRUCTURAL_ACTIONS } from '../datapath/execute.ts';
 import {
-  fieldSlot, FLOW_KEY_BYTES, flowHash, MPLS_TTL_OFFSET, NW_TTL_OFFSET, type Packet, parsePacket,
+  fieldSlot, FLOW_KEY_BYTES, MPLS_TTL_OFFSET, NW_TTL_OFFSET, type Packet, parsePacket,
 } from '../packet/index.ts';
 import type { Group } from './group-table.ts';
 import type { MacLearning } from './mac-learning.ts';
 import type { OfPort } from './port.ts';
 import type { OfTable, Rule } from './rule.ts';
+import { pickSelectBucket } from './select-group.ts';
 
 /** Tables, groups, ports and the MAC table a translation reads. */
 export interface XlateBridge {
@@ -365,18 +366,10 @@ class Xlator {
     this.depth--;
   }
 
-  /** A weighted choice among live buckets by a hash of the fields that tell flows apart. */
+  /** Open vSwitch's choice: by the flow's hash, weighted, among live buckets. */
   private selectBucket(group: Group): number {
-    const live = group.buckets.map((b, i) => ({ i, weight: b.weight })).filter((b) => b.weight > 0 && this.bucketIsLive(group, b.i, 0));
-    const total = live.reduce((n, b) => n + b.weight, 0);
-    if (total === 0) return -1;
-    const point = flowHash(this.key, this.mask) % total;
-    let acc = 0;
-    for (const b of live) {
-      acc += b.weight;
-      if (point < acc) return b.i;
-    }
-    return live[live.length - 1]!.i;
+    const weights = group.buckets.map((b) => b.weight);
+    return pickSelectBucket(weights, group.selectTable, this.key, this.mask, (i) => this.bucketIsLive(group, i, 0));
   }
 
   /** A bucket runs on a copy of the packet: what it changes does not leak out of the group. */

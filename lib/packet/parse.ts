@@ -35,7 +35,7 @@ import {
   OFPIEH_UNSEQ, OFPVID_PRESENT,
 } from '../../protocol/index.ts';
 import { copyBytes, get16, get32, put16, put32 } from './bytes.ts';
-import { fieldSlot, FLOW_KEY_BYTES, MPLS_TTL_OFFSET, NW_TTL_OFFSET } from './flow-layout.ts';
+import { fieldSlot, FLOW_KEY_BYTES, MPLS_TTL_OFFSET, NW_FRAG_OFFSET, NW_TTL_OFFSET } from './flow-layout.ts';
 import {
   ARP_ETH_HEADER_LEN, ETH_HEADER_LEN, ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_MIN, ETH_TYPE_OFFSET,
   ETH_TYPE_PBB, ETH_TYPE_RARP, FLOW_DL_TYPE_NONE, ICMP6_DATA_HEADER_LEN, ICMP_HEADER_LEN, IP_FRAG_OFF_MASK,
@@ -172,6 +172,7 @@ export function parsePacket(frame: Uint8Array, key: Uint8Array, inPort: number,
   if (type === ETH_TYPE_IP) parseIpv4(frame, at, key, layout);
   else if (type === ETH_TYPE_IPV6) parseIpv6(frame, at, key, layout);
   else if (type === ETH_TYPE_ARP || type === ETH_TYPE_RARP) parseArp(frame, at, key, layout);
+  key[NW_FRAG_OFFSET] = layout.fragment;
   return layout;
 }
 

@@ -5,7 +5,7 @@
  *  - a match (value, mask) over the flow-key layout, in ovs-ofctl's field names and order:
  *    `tcp,in_port=1,dl_vlan=10,dl_src=00:00:00:00:00:01,nw_dst=10.0.0.0/8,tp_dst=80`, with
  *    the protocol shorthand (`ip`, `tcp`, `arp`, `udp6`, ...) standing for dl_type and
- *    nw_proto, and the datapath-only TTL bytes as `nw_ttl` / `mpls_ttl`;
+ *    nw_proto, and the datapath-only bytes as `nw_ttl` / `mpls_ttl` / `nw_frag`;
  *  - a packet's whole flow (`Flow:` in a trace): every field the packet has, zeros included;
  *  - OpenFlow instructions and actions (`set_field:00:00:00:00:00:99->eth_dst`, `output:2`,
  *    `group:1`, `goto_table:1`, `CONTROLLER:65535`, `NORMAL`);
@@ -21,7 +21,7 @@ import {
   type PrereqState,
 } from '../../protocol/index.ts';
 import type { DpAction } from '../datapath/index.ts';
-import { FIELD_SLOTS, fieldSlot, FLOW_KEY_BYTES, type FieldSlot, MPLS_TTL_OFFSET, NW_TTL_OFFSET } from '../packet/index.ts';
+import { FIELD_SLOTS, fieldSlot, FLOW_KEY_BYTES, type FieldSlot, MPLS_TTL_OFFSET, NW_FRAG_OFFSET, NW_TTL_OFFSET } from '../packet/index.ts';
 
 /** One field of a formatted match: ovs-ofctl's name and the value text (undefined for a shorthand like `tcp`). */
 export type MatchPair = [name: string, value: string | undefined];
@@ -38,11 +38,11 @@ const SHORTHANDS: Record<number, { name: string; protocols: Record<number, strin
 };
 
 /** ovs-ofctl's names of the match fields, in the order it prints them (`vlan_vid` is special-cased). */
-const MATCH_ORDER: Array<[OxmFieldName | 'nw_ttl' | 'mpls_ttl', string]> = [
+const MATCH_ORDER: Array<[OxmFieldName | 'nw_ttl' | 'mpls_ttl' | 'nw_frag', string]> = [
   ['tunnel_id', 'tun_id'], ['metadata', 'metadata'], ['in_port', 'in_port'], ['in_phy_port', 'in_phy_port'],
   ['vlan_vid', 'dl_vlan'], ['vlan_pcp', 'dl_vlan_pcp'], ['eth_src', 'dl_src'], ['eth_dst', 'dl_dst'], ['eth_type', 'dl_type'],
   ['ipv4_src', 'nw_src'], ['ipv4_dst', 'nw_dst'], ['ipv6_src', 'ipv6_src'], ['ipv6_dst', 'ipv6_dst'], ['ipv6_flabel', 'ipv6_label'],
-  ['ip_proto', 'nw_proto'], ['ip_dscp', 'nw_tos'], ['ip_ecn', 'nw_ecn'], ['nw_ttl', 'nw_ttl'],
+  ['ip_proto', 'nw_proto'], ['ip_dscp', 'nw_tos'], ['ip_ecn', 'nw_ecn'], ['nw_ttl', 'nw_ttl'], ['nw_frag', 'nw_frag'],
   ['arp_spa', 'arp_spa'], ['arp_tpa', 'arp_tpa'], ['arp_op', 'arp_op'], ['arp_sha', 'arp_sha'], ['arp_tha', 'arp_tha'],
   ['tcp_src', 'tp_src'], ['tcp_dst', 'tp_dst'], ['udp_src', 'tp_src'], ['udp_dst', 'tp_dst'], ['sctp_src', 'tp_src'], ['sctp_dst', 'tp_dst'],
   ['icmpv4_type', 'icmp_type'], ['icmpv4_code', 'icmp_code'], ['icmpv6_type', 'icmp_type'], ['icmpv6_code', 'icmp_code'],
@@ -50,6 +50,8 @@ const MATCH_ORDER: Array<[OxmFieldName | 'nw_ttl' | 'mpls_ttl', string]> = [
   ['mpls_label', 'mpls_label'], ['mpls_tc', 'mpls_tc'], ['mpls_ttl', 'mpls_ttl'], ['mpls_bos', 'mpls_bos'],
   ['pbb_isid', 'pbb_isid'], ['ipv6_exthdr', 'ipv6_exthdr'],
 ];
+/** The fragment bits as Open vSwitch names them (FRAG_ANY, FRAG_ANY | FRAG_LATER). */
+const FRAG_NAMES: Record<number, string> = { 0: 'no', 1: 'first', 3: 'later' };
 /** Fields whose values read best in hex. */
 const HEX_FIELDS = new Set<string>(['tunnel_id', 'metadata', 'eth_type', 'ipv6_flabel', 'ipv6_exthdr', 'pbb_isid']);
 
@@ -207,6 +209,10 @@ function matchPairsOf(value: Uint8Array, mask: Uint8Array, wholeFlow: boolean): 
       const offset = field === 'nw_ttl' ? NW_TTL_OFFSET : MPLS_TTL_OFFSET;
       if (mask[offset] === 0xff) pairs.push([name, String(value[offset])]);
       else if (mask[offset]) pairs.push([name, `${hex(value[offset]!)}/${hex(mask[offset]!)}`]);
+      continue;
+    }
+    if (field === 'nw_frag') {
+      if (mask[NW_FRAG_OFFSET]) pairs.push([name, FRAG_NAMES[value[NW_FRAG_OFFSET]! & 3] ?? 'later']);
       continue;
     }
     if (isZero(mask, SLOT[field])) continue;

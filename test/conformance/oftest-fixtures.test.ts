@@ -58,10 +58,6 @@ const KNOWN_DIFFERENCES: Record<string, { first: RegExp; why: string }> = {
     first: /^differs: control message #3 \(multipart_reply table_features\): body\.tables\[0\]\.properties\[1\]\.type: expected "next_tables", got "instructions_miss"$/,
     why: 'property order, the extra actions above, and no Nicira (NXM) fields, which ofswitch does not match on',
   },
-  'groups.SelectFwdSpread': {
-    first: /^differs: p4 frame #1: first differing byte at offset 35 .*\(the recording has the frame ofswitch sent here on p3\)$/,
-    why: 'ofswitch hashes select-group buckets its own way (Open vSwitch uses its datapath dp_hash); both spread the flows',
-  },
 };
 
 function reportLines(r: FixtureReport): string[] {

@@ -70,10 +70,6 @@ const KNOWN_DIFFERENCES: Record<string, { first: RegExp; why: string }> = {
     first: /^differs: control message #3 \(multipart_reply table_features\): body\.tables\[0\]\.properties\[1\]\.type: expected "next_tables", got "instructions_miss"$/,
     why: 'property order and contents differ (as for basic.TableFeaturesStats)',
   },
-  'group.select_under_traffic': {
-    first: /^differs: p[1-4] frame #\d+: (first differing byte|expected nothing more)/,
-    why: 'select-group bucket choice is a hash of the switch\'s own; OVS and ofswitch spread the 8 flows differently',
-  },
   'group.all_under_traffic': {
     first: /^differs: p4 frame #1: first differing byte at offset 12 \(expected 46 bytes, got 42\)/,
     why: 'OVS quirk: set_field vlan_vid on an untagged frame pushes an 802.1Q tag; ofswitch leaves the frame untagged',

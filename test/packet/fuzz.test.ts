@@ -8,9 +8,9 @@
  */
 import t from 'tap';
 import {
-  badChecksums, buildFrame, copyTtlIn, copyTtlOut, decMplsTtl, decNwTtl, FIELD_SLOTS, flowHash, FLOW_KEY_BYTES,
+  badChecksums, buildFrame, copyTtlIn, copyTtlOut, decMplsTtl, decNwTtl, FIELD_SLOTS, FLOW_KEY_BYTES,
   type FrameSpec, type Packet, PacketLayout, parsePacket, popMpls, popPbb, popVlan, pushMpls, pushPbb, pushVlan,
-  setField, setMplsTtl, setNwTtl,
+  setField, setMplsTtl, setNwTtl, symmetricL3L4Hash, symmetricL4Hash,
 } from '../../lib/packet/index.ts';
 import type { OxmFieldName } from '../../protocol/index.ts';
 
@@ -132,7 +132,8 @@ t.test('every truncation of every base frame', async (t) => {
       const layout = parsePacket(frame, key, 1);
       const problem = layoutProblem(layout, n);
       if (problem && problems++ < 5) t.fail(`${base.toString('hex')} cut at ${n}: ${problem}`);
-      flowHash(key);
+      symmetricL3L4Hash(key);
+      symmetricL4Hash(key);
       count++;
     }
   }
@@ -150,7 +151,8 @@ t.test('mutated frames: parse, act, never throw, layout stays right', async (t) 
     const frame = Buffer.from(input);
     try {
       const packet: Packet = { data: frame, layout: parsePacket(frame, key, 1) };
-      flowHash(key, mask);
+      symmetricL3L4Hash(key, 0, mask);
+      symmetricL4Hash(key, 0, mask);
       const problem = layoutProblem(packet.layout, frame.length);
       if (problem) throw new Error(`bad layout: ${problem}`);
       const steps = 1 + Math.floor(rnd() * 6);

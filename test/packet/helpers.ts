@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type OxmFieldName, oxmValueBytes, oxmValueFromBytes } from '../../protocol/index.ts';
 import { writePcap } from '../../protocol/pcap.ts';
-import { FIELD_SLOTS, fieldSlot, FLOW_KEY_BYTES, MPLS_TTL_OFFSET, NW_TTL_OFFSET } from '../../lib/packet/index.ts';
+import { FIELD_SLOTS, fieldSlot, FLOW_KEY_BYTES, MPLS_TTL_OFFSET, NW_FRAG_OFFSET, NW_TTL_OFFSET } from '../../lib/packet/index.ts';
 
 export const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(HERE, '../..');
@@ -28,17 +28,19 @@ export function keyFields(key: Uint8Array): Record<string, number | string> {
   }
   if (key[NW_TTL_OFFSET] !== 0) out.nw_ttl = key[NW_TTL_OFFSET]!;
   if (key[MPLS_TTL_OFFSET] !== 0) out.mpls_ttl = key[MPLS_TTL_OFFSET]!;
+  if (key[NW_FRAG_OFFSET] !== 0) out.nw_frag = key[NW_FRAG_OFFSET]!;
   return out;
 }
 
 /** The key a packet with exactly these field values (others zero) has. */
-export function expectedKey(fields: FieldValues, nwTtl = 0, mplsTtl = 0): Uint8Array {
+export function expectedKey(fields: FieldValues, nwTtl = 0, mplsTtl = 0, nwFrag = 0): Uint8Array {
   const key = new Uint8Array(FLOW_KEY_BYTES);
   for (const [name, value] of Object.entries(fields) as [OxmFieldName, number | string][]) {
     key.set(oxmValueBytes(name, value), fieldSlot(name).offset);
   }
   key[NW_TTL_OFFSET] = nwTtl;
   key[MPLS_TTL_OFFSET] = mplsTtl;
+  key[NW_FRAG_OFFSET] = nwFrag;
   return key;
 }
 

@@ -30,7 +30,7 @@ NONEXT, ESP, AUTH, DEST, FRAG, ROUTER, HOP, UNREP, UNSEQ = (1 << i for i in rang
 CASES = []
 
 
-def case(name, protocols, fields, nw_ttl=0, mpls_ttl=0, raw_tail=b''):
+def case(name, protocols, fields, nw_ttl=0, mpls_ttl=0, raw_tail=b'', nw_frag=0):
     pkt = packet.Packet()
     for p in protocols:
         pkt.add_protocol(p)
@@ -38,7 +38,7 @@ def case(name, protocols, fields, nw_ttl=0, mpls_ttl=0, raw_tail=b''):
     data = bytes(pkt.data) + raw_tail
     base = {'eth_dst': DST, 'eth_src': SRC}
     base.update(fields)
-    CASES.append({'name': name, 'hex': data.hex(), 'fields': base, 'nw_ttl': nw_ttl, 'mpls_ttl': mpls_ttl})
+    CASES.append({'name': name, 'hex': data.hex(), 'fields': base, 'nw_ttl': nw_ttl, 'mpls_ttl': mpls_ttl, 'nw_frag': nw_frag})
 
 
 def eth(ethertype):
@@ -76,10 +76,10 @@ case('802.3 with LLC, no SNAP', [ethernet.ethernet(dst=DST, src=SRC, ethertype=4
      {'eth_type': 0x05ff})
 
 
-def raw_case(name, data, fields, nw_ttl=0, mpls_ttl=0):
+def raw_case(name, data, fields, nw_ttl=0, mpls_ttl=0, nw_frag=0):
     base = {'eth_dst': DST, 'eth_src': SRC}
     base.update(fields)
-    CASES.append({'name': name, 'hex': data.hex(), 'fields': base, 'nw_ttl': nw_ttl, 'mpls_ttl': mpls_ttl})
+    CASES.append({'name': name, 'hex': data.hex(), 'fields': base, 'nw_ttl': nw_ttl, 'mpls_ttl': mpls_ttl, 'nw_frag': nw_frag})
 
 
 def serialized(protocols):
@@ -146,9 +146,9 @@ case('IPv4 with options, TCP', [eth(0x0800), ip4(6, option=b'\x94\x04\x00\x00' +
                                 tcp_(src=22, dst=40000)],
      dict(ip4_fields(6), tcp_src=22, tcp_dst=40000), nw_ttl=64)
 case('IPv4 first fragment, TCP', [eth(0x0800), ip4(6, flags=1, offset=0), tcp_(src=1, dst=2), b'z' * 16],
-     dict(ip4_fields(6), tcp_src=1, tcp_dst=2), nw_ttl=64)
+     dict(ip4_fields(6), tcp_src=1, tcp_dst=2), nw_ttl=64, nw_frag=1)
 case('IPv4 later fragment: no ports', [eth(0x0800), ip4(6, flags=0, offset=185), b'z' * 24],
-     ip4_fields(6), nw_ttl=64)
+     ip4_fields(6), nw_ttl=64, nw_frag=3)
 case('IPv4 GRE (no transport fields)', [eth(0x0800), ip4(47), b'\x00\x00\x08\x00' + b'q' * 20],
      ip4_fields(47), nw_ttl=64)
 
@@ -182,13 +182,13 @@ case('IPv6 hop, dest, routing, fragment (first), auth, dest, TCP',
                            ipv6.routing_type3(nxt=44, seg=0, adrs=['2001:db8::9']),
                            ipv6.fragment(nxt=51, offset=0, more=1, id_=5), ipv6.auth(nxt=60, size=2),
                            ipv6.dst_opts(nxt=6)]), tcp_(src=7, dst=8)],
-     dict(ip6_fields(6, HOP | DEST | ROUTER | FRAG | AUTH), tcp_src=7, tcp_dst=8), nw_ttl=64)
+     dict(ip6_fields(6, HOP | DEST | ROUTER | FRAG | AUTH), tcp_src=7, tcp_dst=8), nw_ttl=64, nw_frag=1)
 case('IPv6 later fragment: ip_proto 44, no ports',
      [eth(0x86dd), ip6(44, [ipv6.fragment(nxt=6, offset=100, more=1, id_=5)]), b'z' * 32],
-     ip6_fields(44, FRAG), nw_ttl=64)
+     ip6_fields(44, FRAG), nw_ttl=64, nw_frag=3)
 case('IPv6 last fragment after a hop-by-hop header',
      [eth(0x86dd), ip6(0, [ipv6.hop_opts(nxt=44), ipv6.fragment(nxt=17, offset=3, more=0, id_=1)]), b'z' * 8],
-     ip6_fields(44, HOP | FRAG), nw_ttl=64)
+     ip6_fields(44, HOP | FRAG), nw_ttl=64, nw_frag=3)
 case('IPv6 dest options before hop-by-hop: UNSEQ',
      [eth(0x86dd), ip6(60, [ipv6.dst_opts(nxt=0), ipv6.hop_opts(nxt=17)]), udp.udp(src_port=3, dst_port=4)],
      dict(ip6_fields(17, DEST | HOP | UNSEQ), udp_src=3, udp_dst=4), nw_ttl=64)
@@ -202,7 +202,7 @@ case('IPv6 three destination-options headers: UNREP',
      dict(ip6_fields(17, DEST | UNREP), udp_src=5, udp_dst=6), nw_ttl=64)
 case('IPv6 auth before fragment: UNSEQ',
      [eth(0x86dd), ip6(51, [ipv6.auth(nxt=44), ipv6.fragment(nxt=6, offset=0, more=1)]), tcp_(src=1, dst=1)],
-     dict(ip6_fields(6, AUTH | FRAG | UNSEQ), tcp_src=1, tcp_dst=1), nw_ttl=64)
+     dict(ip6_fields(6, AUTH | FRAG | UNSEQ), tcp_src=1, tcp_dst=1), nw_ttl=64, nw_frag=1)
 case('IPv6 ESP stops the walk', [eth(0x86dd), ip6(50), b'\x00\x00\x01\x00\x00\x00\x00\x01' + b'e' * 24],
      ip6_fields(50, ESP), nw_ttl=64)
 case('IPv6 hop-by-hop then ESP', [eth(0x86dd), ip6(0, [ipv6.hop_opts(nxt=50)]), b'\x00\x00\x01\x00\x00\x00\x00\x01'],

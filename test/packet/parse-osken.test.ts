@@ -15,6 +15,7 @@ interface OskenFrame {
   fields: FieldValues;
   nw_ttl: number;
   mpls_ttl: number;
+  nw_frag: number;
 }
 
 const skip = oskenUnavailable();
@@ -27,7 +28,7 @@ t.test('os-ken frames parse to the expected flow keys', { skip }, async (t) => {
   for (const frame of frames) {
     const data = Buffer.from(frame.hex, 'hex');
     parsePacket(data, key, IN_PORT);
-    const want = expectedKey({ ...frame.fields, in_port: IN_PORT, in_phy_port: IN_PORT }, frame.nw_ttl, frame.mpls_ttl);
+    const want = expectedKey({ ...frame.fields, in_port: IN_PORT, in_phy_port: IN_PORT }, frame.nw_ttl, frame.mpls_ttl, frame.nw_frag);
     t.same(keyFields(key), keyFields(want), frame.name);
     t.ok(Buffer.from(key).equals(Buffer.from(want)), `${frame.name}: key bytes`);
   }

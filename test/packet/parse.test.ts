@@ -222,7 +222,7 @@ t.test('edge cases and layouts', async (t) => {
   const key = new Uint8Array(FLOW_KEY_BYTES);
   for (const row of ROWS) {
     const layout = parsePacket(row.frame, key, 3);
-    const want = expectedKey({ ...row.fields, in_port: 3, in_phy_port: 3 }, row.nwTtl ?? 0, row.mplsTtl ?? 0);
+    const want = expectedKey({ ...row.fields, in_port: 3, in_phy_port: 3 }, row.nwTtl ?? 0, row.mplsTtl ?? 0, row.layout?.fragment ?? 0);
     t.same(keyFields(key), keyFields(want), row.name);
     t.ok(Buffer.from(key).equals(Buffer.from(want)), `${row.name}: key bytes`);
     for (const [name, value] of Object.entries(row.layout ?? {})) {
