@@ -10,7 +10,7 @@
  */
 import {
   type Action, type AsyncConfig, encodeMessage, type MultipartReplyBody, OFP_NO_BUFFER, OFPFC_DELETE, OFPFC_DELETE_STRICT,
-  OFPP_NORMAL, OFPP_TABLE, OFPPC_NO_RECV, OFPPC_PORT_DOWN, OFPPS_LINK_DOWN, OFPPS_LIVE, type MultipartRequest, OFPBRC_BAD_EXPERIMENTER, OFPBRC_BAD_MULTIPART,
+  OFPP_NORMAL, OFPP_TABLE, OFPPC_NO_RECV, OFPPC_PORT_DOWN, type MultipartRequest, OFPBRC_BAD_EXPERIMENTER, OFPBRC_BAD_MULTIPART,
   OFPBRC_BAD_TYPE, OFPC_FLOW_STATS, OFPC_FRAG_MASK, OFPC_GROUP_STATS, OFPC_PORT_STATS, OFPC_QUEUE_STATS,
   OFPC_FRAG_REASM, OFPC_TABLE_STATS, OFPET_BAD_REQUEST, OFPET_TABLE_MOD_FAILED, OfpError, type OfpMessage, OFPFF_SEND_FLOW_REM,
   OFPTMFC_BAD_TABLE, OFPPR_MODIFY, OFPPR_ADD, OFPPR_DELETE, OFPP_LOCAL,
@@ -22,7 +22,7 @@ import { applyFlowMod, checkFlowModHeader, type FlowTableContext, TABLE_INTERNAL
 import { aggregateStats, flowStats, selectForStats, tableStats } from './flow-stats.ts';
 import { GroupTable } from './group-table.ts';
 import { MeterTable } from './meter-table.ts';
-import { applyPortMod, portStats, queueConfig, queueStats } from './port-mod.ts';
+import { applyPortMod, linkState, portStats, queueConfig, queueStats } from './port-mod.ts';
 import { devicelessPort, localPort, macFromName, type OfPort } from './port.ts';
 import { duration, newTable, type OfTable, type Rule, ruleMatch } from './rule.ts';
 import { tableFeatures } from './table-features.ts';
@@ -135,6 +135,8 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
   private dp: DpBridge | undefined;
   /** Devices behind ports, for their counters. */
   readonly portDevices = new Map<number, { stats: NetdevStats }>();
+  /** Each port's device carrier, as last reported (a port without a report has link). */
+  private readonly carriers = new Map<number, boolean>();
   private expiryTimer: NodeJS.Timeout | undefined;
   readonly now: () => number;
 
@@ -204,6 +206,7 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
     this.ports.delete(portNo);
     this.portCreatedMs.delete(portNo);
     this.portDevices.delete(portNo);
+    this.carriers.delete(portNo);
     this.dp?.flush();
     this.asyncSink('port_status', OFPPR_DELETE, { type: 'port_status', xid: 0, reason: OFPPR_DELETE, port });
   }
@@ -482,9 +485,18 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
 
   /** A device's carrier came or went: the port's state follows, controllers are told. */
   setPortCarrier(portNo: number, up: boolean): void {
+    this.carriers.set(portNo, up);
+    this.refreshLinkState(portNo);
+  }
+
+  /**
+   * Brings a port's state bits in line with its carrier and config; a change is announced to
+   * every controller (the requester of a PORT_MOD included: it is the device that changed).
+   */
+  private refreshLinkState(portNo: number): void {
     const port = this.ports.get(portNo);
     if (!port) return;
-    const state = up ? (port.state & ~OFPPS_LINK_DOWN) | OFPPS_LIVE : (port.state | OFPPS_LINK_DOWN) & ~OFPPS_LIVE;
+    const state = linkState(port, this.carriers.get(portNo) ?? true);
     if (state === port.state) return;
     const updated = { ...port, state };
     this.ports.set(portNo, updated);
@@ -535,13 +547,21 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
     });
   }
 
+  /**
+   * A PORT_MOD changes the config; as in Open vSwitch, the config change is told to every
+   * controller but the requester (OpenFlow 1.3 does not echo it), then the link state that
+   * follows from it (a port brought down loses its link) to every controller.
+   */
   private portMod(m: Extract<OfpMessage, { type: 'port_mod' }>, txn: Transaction, requester: OfprotoClient | undefined): void {
     const change = applyPortMod(this.ports, m);
     if (!change) return;
     const { before, after } = change;
     this.ports.set(after.portNo, after);
     txn.undo(() => this.ports.set(before.portNo, before));
-    txn.afterCommit(() => this.asyncSink('port_status', OFPPR_MODIFY, { type: 'port_status', xid: 0, reason: OFPPR_MODIFY, port: after }, requester));
+    txn.afterCommit(() => {
+      this.asyncSink('port_status', OFPPR_MODIFY, { type: 'port_status', xid: 0, reason: OFPPR_MODIFY, port: after }, requester);
+      this.refreshLinkState(after.portNo);
+    });
   }
 
   private handleMultipart(conn: OfprotoClient, request: MultipartRequest): void {

@@ -19,7 +19,11 @@ const UNKNOWN = 0xffffffffffffffffn;
 /** The one queue each port has. */
 const DEFAULT_QUEUE = 0;
 
-/** The port's new description after a PORT_MOD, or undefined when nothing changes. */
+/**
+ * The port's new description after a PORT_MOD, or undefined when nothing changes. The config
+ * and advertised bits change, and LIVE with them (Open vSwitch's normalize_state); the link
+ * state that follows from the config is the caller's (see linkState).
+ */
 export function applyPortMod(ports: Map<number, OfPort>, m: Extract<OfpMessage, { type: 'port_mod' }>): { before: OfPort; after: OfPort } | undefined {
   checkOutPort(m.portNo);
   const before = ports.get(m.portNo);
@@ -30,10 +34,22 @@ export function applyPortMod(ports: Map<number, OfPort>, m: Extract<OfpMessage, 
   const config = (before.config & ~mask) | (m.config & mask);
   const advertised = m.advertise !== 0 ? m.advertise : before.advertised;
   if (config === before.config && advertised === before.advertised) return undefined;
-  // A port brought down administratively also loses its link, as a netdev does.
-  const down = (config & OFPPC_PORT_DOWN) !== 0;
-  const state = down ? (before.state | OFPPS_LINK_DOWN) & ~OFPPS_LIVE : (before.state & ~OFPPS_LINK_DOWN) | OFPPS_LIVE;
-  return { before, after: { ...before, config, advertised, state } };
+  return { before, after: { ...before, config, advertised, state: withLive(config, before.state) } };
+}
+
+/** `state` with LIVE set exactly when the port is neither down nor without link. */
+function withLive(config: number, state: number): number {
+  const live = (config & OFPPC_PORT_DOWN) === 0 && (state & OFPPS_LINK_DOWN) === 0;
+  return live ? state | OFPPS_LIVE : state & ~OFPPS_LIVE;
+}
+
+/**
+ * The state bits of `port` given its device's carrier: a port brought down administratively
+ * loses its link too, as a netdev does.
+ */
+export function linkState(port: OfPort, carrier: boolean): number {
+  const linkUp = carrier && (port.config & OFPPC_PORT_DOWN) === 0;
+  return withLive(port.config, linkUp ? port.state & ~OFPPS_LINK_DOWN : port.state | OFPPS_LINK_DOWN);
 }
 
 function selectPorts(ports: Map<number, OfPort>, portNo: number): OfPort[] {

@@ -86,10 +86,6 @@ const KNOWN_DIFFERENCES: Record<string, { first: RegExp; why: string }> = {
     first: /^differs: control message #5 \(barrier_reply vs flow_removed\)/,
     why: 'order: OVS sends the FLOW_REMOVED caused by a FLOW_MOD delete after the following BARRIER_REPLY, ofswitch before it',
   },
-  'group.fast_failover_port_down': {
-    first: /^differs: control message #6 \(port_status vs barrier_reply\)/,
-    why: 'OVS sends PORT_STATUS (MODIFY, config PORT_DOWN) also to the controller that sent the PORT_MOD; ofswitch leaves the requester out (lib/ofproto/ofproto.ts portMod; OpenFlow 1.3 leaves it open)',
-  },
 };
 
 /** Undoes patchBundleXids in the switch's errors: a BUNDLE_ADD copied into an error's data carries the recorded inner xid again. */
