@@ -25,14 +25,16 @@ function properties(tableId: number, nTables: number): TableFeatureProperty[] {
   const last = tableId === nTables - 1;
   const nextTables = Array.from({ length: nTables - tableId - 1 }, (_, i) => tableId + 1 + i);
   const instructions = last ? instructionIds.filter((i) => i.type !== INSTRUCTION_TYPE_CODES.goto_table) : instructionIds;
+  // Open vSwitch's order: the six properties for flows, the same six for the table-miss flow,
+  // then what the table matches on.
+  const forFlows = (miss: '' | '_miss'): TableFeatureProperty[] => [
+    { type: `instructions${miss}`, instructions }, { type: `next_tables${miss}`, tableIds: nextTables },
+    { type: `write_actions${miss}`, actions: actionIds }, { type: `write_setfield${miss}`, oxmIds: setFieldIds },
+    { type: `apply_actions${miss}`, actions: actionIds }, { type: `apply_setfield${miss}`, oxmIds: setFieldIds },
+  ];
   return [
-    { type: 'instructions', instructions }, { type: 'instructions_miss', instructions },
-    { type: 'next_tables', tableIds: nextTables }, { type: 'next_tables_miss', tableIds: nextTables },
-    { type: 'write_actions', actions: actionIds }, { type: 'write_actions_miss', actions: actionIds },
-    { type: 'apply_actions', actions: actionIds }, { type: 'apply_actions_miss', actions: actionIds },
+    ...forFlows(''), ...forFlows('_miss'),
     { type: 'match', oxmIds: matchIds }, { type: 'wildcards', oxmIds: wildcardIds },
-    { type: 'write_setfield', oxmIds: setFieldIds }, { type: 'write_setfield_miss', oxmIds: setFieldIds },
-    { type: 'apply_setfield', oxmIds: setFieldIds }, { type: 'apply_setfield_miss', oxmIds: setFieldIds },
   ];
 }
 
