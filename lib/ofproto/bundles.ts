@@ -68,8 +68,7 @@ export class BundleSet {
         break;
       case OFPBCT_CLOSE_REQUEST:
         if (!bundle) throw bundleError(OFPBFC_BAD_ID, `no bundle ${m.bundleId}`);
-        if (bundle.closed) throw bundleError(OFPBFC_BUNDLE_CLOSED, `bundle ${m.bundleId} is closed`);
-        if (bundle.flags !== m.flags) throw bundleError(OFPBFC_BAD_FLAGS, 'flags differ from the open request');
+        this.refuseIfUnfit(m.bundleId, bundle, m.flags);
         bundle.closed = true;
         break;
       case OFPBCT_COMMIT_REQUEST:
@@ -96,6 +95,17 @@ export class BundleSet {
     host.reply({ type: 'bundle_control', xid: m.xid, bundleId: m.bundleId, controlType: m.controlType + 1, flags: 0, properties: Buffer.alloc(0) });
   }
 
+  /**
+   * A close or add for a bundle that is closed, or with other flags than it was opened with,
+   * is refused and the bundle discarded (OpenFlow 1.4 section 7.3.9.7; Open vSwitch alike).
+   */
+  private refuseIfUnfit(id: number, bundle: Bundle, flags: number): void {
+    if (!bundle.closed && bundle.flags === flags) return;
+    this.bundles.delete(id);
+    if (bundle.closed) throw bundleError(OFPBFC_BUNDLE_CLOSED, `bundle ${id} is closed`);
+    throw bundleError(OFPBFC_BAD_FLAGS, 'flags differ from the open request');
+  }
+
   /** Adds a message; `innerRaw` is its own encoding, echoed if it fails at commit. */
   add(m: BundleAdd, innerRaw: Buffer, check: (message: OfpMessage) => void): void {
     if (m.flags & ~KNOWN_FLAGS) throw bundleError(OFPBFC_BAD_FLAGS, `bundle flags 0x${m.flags.toString(16)}`);
@@ -106,10 +116,8 @@ export class BundleSet {
     if (!bundle) {
       bundle = { flags: m.flags, closed: false, messages: [] };
       this.bundles.set(m.bundleId, bundle);
-    } else if (bundle.closed) {
-      throw bundleError(OFPBFC_BUNDLE_CLOSED, `bundle ${m.bundleId} is closed`);
-    } else if (bundle.flags !== m.flags) {
-      throw bundleError(OFPBFC_BAD_FLAGS, 'flags differ from the open request');
+    } else {
+      this.refuseIfUnfit(m.bundleId, bundle, m.flags);
     }
     // Keep a copy: the bytes may be a view into a socket buffer that is reused.
     bundle.messages.push({ message: m.message, raw: Buffer.from(innerRaw) });

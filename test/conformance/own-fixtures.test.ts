@@ -50,10 +50,6 @@ const KNOWN_DIFFERENCES: Record<string, { first: RegExp; why: string }> = {
     first: /^differs: control message #5 \(multipart_reply flow\): body\.flows\.length: expected 0, got 1$/,
     why: 'replayer: the 2.6 s pause before the flow-stats request is not played, so the flow has not expired yet',
   },
-  'bundle.close_then_commit': {
-    first: /^differs: control message #7 \(error vs bundle_control\): type: expected "error", got "bundle_control"$/,
-    why: 'after a BUNDLE_ADD to a closed bundle fails (BUNDLE_CLOSED), OVS discards the bundle (the COMMIT gets BAD_ID); ofswitch keeps it and commits it',
-  },
   'bundle.atomic_commit_fails': {
     first: /^differs: control message #5 \(error\): data: expected "04040068/,
     why: 'the error for a bundled message that fails at commit: OVS copies the whole BUNDLE_ADD into its data, ofswitch the bundled message',
