@@ -60,6 +60,7 @@ export class Bridge {
     this.connmgr = new ConnectionManager(name, {
       handleMessage: (conn, message, raw) => this.ofproto.handleMessage(conn, message, raw),
       setFailOpen: (on) => this.ofproto.setFailOpen(on),
+      flushFlows: (addNormal) => this.ofproto.flushFlows(addNormal),
     }, connmgrOptions);
     this.ofproto.start((kind, reason, message, exclude) => this.connmgr.sendAsync(kind, reason, message, exclude));
     this.dp = datapath.addBridge(name, this.ofproto);

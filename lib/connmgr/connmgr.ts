@@ -48,6 +48,11 @@ export interface ConnmgrHandler {
   connectionClosed?(conn: Ofconn): void;
   /** Fail-open starts (true) or ends (false). */
   setFailOpen?(on: boolean): void;
+  /**
+   * Every flow must go (controllers came or all went, or the fail mode changed without any);
+   * with `addNormal`, a standalone bridge without controllers, a NORMAL flow replaces them.
+   */
+  flushFlows?(addNormal: boolean): void;
 }
 
 export interface ConnmgrOptions {
@@ -96,6 +101,12 @@ export class ConnectionManager {
   private readonly passiveAdmitted = new Set<Ofconn>();
   private failTimer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
+  /**
+   * The control set-up the flows were last flushed for. Open vSwitch's connection manager
+   * starts in secure mode with no controllers, so a standalone bridge without any gets its
+   * NORMAL flow on the first configuration.
+   */
+  private flushedFor: { controllers: boolean; failMode: FailMode } = { controllers: false, failMode: 'secure' };
 
   constructor(readonly bridgeName: string, private readonly handler: ConnmgrHandler, private readonly options: ConnmgrOptions = {}) {
     this.now = options.now ?? (() => performance.now());
@@ -158,12 +169,27 @@ export class ConnectionManager {
       this.rconns.set(config.target, rconn);
       rconn.start();
     }
+    this.flushIfControlChanged();
     this.probeFailOpen();
   }
 
   setFailMode(mode: FailMode): void {
     this.failMode = mode;
+    this.flushIfControlChanged();
     this.probeFailOpen();
+  }
+
+  /**
+   * As Open vSwitch: the flows are flushed when the bridge gains its first controller or loses
+   * its last, or when its fail mode changes while it has none; then a standalone bridge without
+   * controllers forwards by a visible NORMAL flow (connmgr_set_controllers, connmgr_flushed).
+   */
+  private flushIfControlChanged(): void {
+    const now = { controllers: this.controllersConfigured(), failMode: this.failMode };
+    const before = this.flushedFor;
+    this.flushedFor = now;
+    const changed = now.controllers !== before.controllers || (!now.controllers && now.failMode !== before.failMode);
+    if (changed) this.handler.flushFlows?.(!now.controllers && now.failMode === 'standalone');
   }
 
   setPacketInLimit(limit: PacketInLimit | undefined): void {
@@ -338,10 +364,9 @@ export class ConnectionManager {
 
   private probeFailOpen(): void {
     let want = false;
-    if (this.failMode === 'standalone') {
-      if (!this.controllersConfigured()) {
-        want = true;
-      } else if (this.failOpen) {
+    // Without controllers there is no fail-open: the NORMAL flow does its work (see flushIfControlChanged).
+    if (this.failMode === 'standalone' && this.controllersConfigured()) {
+      if (this.failOpen) {
         want = !this.anyControllerAdmitted();
       } else {
         const failed = this.failureSeconds();

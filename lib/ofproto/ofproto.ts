@@ -16,6 +16,7 @@ import {
   OFPTMFC_BAD_TABLE, OFPPR_MODIFY, OFPPR_ADD, OFPPR_DELETE, OFPP_LOCAL,
   OFPRR_DELETE, OFPRR_GROUP_DELETE, OFPRR_HARD_TIMEOUT, OFPRR_IDLE_TIMEOUT, OFPRR_METER_DELETE, encodeMultipartReply,
   OFPET_TABLE_FEATURES_FAILED, OFPTFFC_EPERM, OFPTMFC_EPERM, OFPET_METER_MOD_FAILED, OFPMMFC_UNKNOWN_METER, OFPM_ALL,
+  type FlowMod, OFPFC_ADD, OFPG_ANY, OFPP_ANY,
 } from '../../protocol/index.ts';
 import { BundleCommitError, BundleSet } from './bundles.ts';
 import { applyFlowMod, checkFlowModHeader, type FlowTableContext, TABLE_INTERNAL } from './flow-mod.ts';
@@ -66,6 +67,13 @@ export interface OfprotoClient {
   /** Answers `raw` (a request this connection sent) with an OpenFlow error. */
   sendError(error: OfpError, raw: Buffer, xid: number): void;
 }
+
+/** The flow a standalone bridge without controllers forwards with (Open vSwitch's connmgr_flushed). */
+const NORMAL_FLOW: FlowMod = {
+  type: 'flow_mod', xid: 0, cookie: 0n, cookieMask: 0n, tableId: 0, command: OFPFC_ADD, idleTimeout: 0, hardTimeout: 0,
+  priority: 0, bufferId: OFP_NO_BUFFER, outPort: OFPP_ANY, outGroup: OFPG_ANY, flags: 0, match: [],
+  instructions: [{ type: 'apply_actions', actions: [{ type: 'output', port: OFPP_NORMAL, maxLen: 0 }] }],
+};
 
 export type AsyncKind = 'packet_in' | 'port_status' | 'flow_removed';
 /**
@@ -420,6 +428,18 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
     // reinstalls what it wants once it is back.
     if (on) this.change((txn) => this.removeRulesWhere((r) => r.tableId !== TABLE_INTERNAL, OFPRR_DELETE, txn));
     this.dp?.flush();
+  }
+
+  /**
+   * Open vSwitch's ofproto_flush_flows: every OpenFlow flow goes (FLOW_REMOVED where asked);
+   * with `addNormal` (standalone, no controller configured) a visible `priority=0
+   * actions=NORMAL` flow takes their place, so the bridge is a learning switch.
+   */
+  flushFlows(addNormal: boolean): void {
+    this.change((txn) => {
+      this.removeRulesWhere((r) => r.tableId !== TABLE_INTERNAL, OFPRR_DELETE, txn);
+      if (addNormal) applyFlowMod(this, NORMAL_FLOW, txn);
+    });
   }
 
   credit(credits: unknown, bytes: number): void {
