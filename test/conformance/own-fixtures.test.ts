@@ -37,19 +37,9 @@ const KNOWN_OFCTL_ABORTS = new Set(['table.features_request']);
 
 /**
  * Fixtures on which the replay differs from Open vSwitch 3.1, each with its expected first
- * difference (any other difference still fails) and why: ofswitch's choices, OVS quirks,
- * limits of the replayer (it plays without the recording's pauses), and suspected ofswitch bugs
- * (marked BUG, reported, not fixed here).
+ * difference (any other difference still fails) and why: ofswitch's choices and OVS quirks.
  */
 const KNOWN_DIFFERENCES: Record<string, { first: RegExp; why: string }> = {
-  'learning.idle_timeout_relearn': {
-    first: /^differs: p2 frame #3: expected nothing more, got 42 bytes/,
-    why: 'replayer: the 2.5 s pause that let the idle timeout expire is not played, so the flow still forwards',
-  },
-  'timeout.no_flag_no_message': {
-    first: /^differs: control message #5 \(multipart_reply flow\): body\.flows\.length: expected 0, got 1$/,
-    why: 'replayer: the 2.6 s pause before the flow-stats request is not played, so the flow has not expired yet',
-  },
   'bundle.atomic_commit_fails': {
     first: /^differs: control message #5 \(error\): data: expected "04040068/,
     why: 'the error for a bundled message that fails at commit: OVS copies the whole BUNDLE_ADD into its data, ofswitch the bundled message',

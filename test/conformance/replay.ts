@@ -45,6 +45,10 @@
  * carries the port's address, which is rewritten from the recorded address of that port to the
  * address ofswitchd gave it (asked on the management socket).
  *
+ * Pauses: where the tester paused for more than a second between two actions (letting a flow's
+ * idle or hard timeout run out, say), the player pauses as long; shorter gaps are not played,
+ * since the waits above already keep the recording's order.
+ *
  * Keepalives: an echo request from the switch (its inactivity probe) is answered and left out
  * of the comparison; none appears in the recordings.
  *
@@ -249,6 +253,8 @@ export interface ReplayOptions {
   extraArgs?: string[];
   /** Run without --no-buffering (ofswitch's own packet-in buffering; not like OVS 3.x). */
   buffering?: boolean;
+  /** The tester's pauses longer than this are played (default 1000 ms; see Pauses above). */
+  pausesOverMs?: number;
 }
 
 export interface ObservedMessage {
@@ -484,6 +490,8 @@ export async function replayFixture(fixture: Fixture, options: ReplayOptions = {
     // OFTest listens before the switch connects; the first connection is there from the start.
     if (fixture.connections > 0) await connectionFor(0);
     let nextXid = XID_BASE;
+    const pausesOverUs = (options.pausesOverMs ?? 1000) * 1000;
+    let previous: { recordedUs: number; playedAt: number } | undefined;
     for (let i = 0; i < fixture.steps.length; i++) {
       if (remaining() <= 0) {
         timeouts.push(`replay time limit reached before step ${i + 1} of ${fixture.steps.length}`);
@@ -493,6 +501,9 @@ export async function replayFixture(fixture: Fixture, options: ReplayOptions = {
       if (!countsReached(step.before)) {
         await waitUntil(() => countsReached(step.before), `switch outputs before step ${i + 1} (${describeStep(step)}): ${describeCounts(step.before)}`);
       }
+      const pauseUs = previous ? step.timestampUs - previous.recordedUs : 0;
+      if (previous && pauseUs > pausesOverUs) await sleep(Math.min(remaining(), previous.playedAt + pauseUs / 1000 - performance.now()));
+      previous = { recordedUs: step.timestampUs, playedAt: performance.now() };
       if (step.kind === 'message') {
         const conn = await connectionFor(step.connection);
         if (!conn) break;
