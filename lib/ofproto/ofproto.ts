@@ -75,6 +75,17 @@ const NORMAL_FLOW: FlowMod = {
   instructions: [{ type: 'apply_actions', actions: [{ type: 'output', port: OFPP_NORMAL, maxLen: 0 }] }],
 };
 
+/**
+ * The reasons a SET_ASYNC mask may name, as Open vSwitch allows them over OpenFlow 1.3: other
+ * bits are dropped without an error (and GET_ASYNC does not show them). Flow removal also
+ * counts METER_DELETE and EVICTION.
+ */
+const ASYNC_REASONS = { packetIn: 0x07, portStatus: 0x07, flowRemoved: 0x3f };
+
+function onlyReasons(masks: [number, number], allowed: number): [number, number] {
+  return [(masks[0] & allowed) >>> 0, (masks[1] & allowed) >>> 0];
+}
+
 export type AsyncKind = 'packet_in' | 'port_status' | 'flow_removed';
 /**
  * Delivers an asynchronous message to every connection whose async config wants it, except
@@ -374,7 +385,10 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
         conn.sendMessage({ type: 'get_async_reply', xid: m.xid, ...conn.asyncConfig });
         return;
       case 'set_async':
-        conn.asyncConfig = { packetInMask: m.packetInMask, portStatusMask: m.portStatusMask, flowRemovedMask: m.flowRemovedMask };
+        conn.asyncConfig = {
+          packetInMask: onlyReasons(m.packetInMask, ASYNC_REASONS.packetIn), portStatusMask: onlyReasons(m.portStatusMask, ASYNC_REASONS.portStatus),
+          flowRemovedMask: onlyReasons(m.flowRemovedMask, ASYNC_REASONS.flowRemoved),
+        };
         // Asking for asynchronous messages is enough for a service connection (ovs-ofctl
         // monitor) to get packet-ins; a controller's own miss_send_len 0 stays as it set it.
         if (conn.type === 'service' && conn.missSendLen === 0) conn.missSendLen = 128;

@@ -589,4 +589,14 @@ t.test('raw OpenFlow messages that ovs-ofctl cannot send', { skip: missing ?? fa
     }
     await Promise.all([cleanUpRaw(ovsClient, xid + 3), cleanUpRaw(ofsClient, xid + 3)]);
   }
+
+  // SET_ASYNC with every bit set: both keep only the reasons they know, without an error.
+  const everyBit: [number, number] = [0xffffffff, 0xffffffff];
+  const asyncReplies = await Promise.all(clients.map(async (c) => {
+    c.send({ type: 'set_async', xid: 5000, packetInMask: everyBit, portStatusMask: everyBit, flowRemovedMask: everyBit });
+    const reply = await c.request({ type: 'get_async_request', xid: 5001 });
+    const errors = c.received.filter((m) => m.type === 'error').length;
+    return { reply: reply.type === 'get_async_reply' ? { ...reply, version: undefined } : reply, errors };
+  }));
+  t.same(asyncReplies[1], asyncReplies[0], `SET_ASYNC with every bit set, then GET_ASYNC: as OVS (${JSON.stringify(asyncReplies[0].reply)})`);
 });
