@@ -210,9 +210,15 @@ export class ConfigDb {
                 const have = new Set(current.map(key));
                 result = [...current, ...(operand as unknown[]).filter((e) => !have.has(key(e)))];
               } else if (mutator === 'delete') {
-                // Deleting from a map takes keys or key/value pairs.
-                const gone = new Set((operand as unknown[]).map((e) => (c.type.value && !Array.isArray(e) ? JSON.stringify(e) : key(e))));
-                result = current.filter((e) => !gone.has(key(e)));
+                // Deleting from a map takes keys (any value goes) or key/value pairs (only that
+                // value goes), as in OVSDB; from a set, elements.
+                const byKey = new Set<string>();
+                const byPair = new Set<string>();
+                for (const e of operand as unknown[]) {
+                  if (c.type.value && Array.isArray(e)) byPair.add(JSON.stringify(e));
+                  else byKey.add(JSON.stringify(e));
+                }
+                result = current.filter((e) => !byKey.has(key(e)) && !byPair.has(JSON.stringify(e)));
               } else {
                 throw new ConfigError(`unsupported mutator "${String(mutator)}"`);
               }

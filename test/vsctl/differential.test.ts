@@ -17,6 +17,8 @@
  * ofswitch does not have; VLAN ("fake") bridges.
  */
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { DbClient, type Operation } from '../../lib/config/index.ts';
 import { getTable } from '../../lib/vsctl/commands.ts';
 import {
   canonicalOrder, normaliseStderr, normaliseUuids, OFS_VSCTL, OVS_VSCTL, ovsdbMissing, restrictColumns, type Run, type Server,
@@ -392,4 +394,32 @@ t.test('deliberate differences from ovs-vsctl', { skip: ovsdbMissing() ?? false 
   t.same([f.status, f.stderr], [1, "ofs-vsctl: 'set-manager' is not supported: ofswitch's database has no Manager table\n"]);
   f = vsctl(OFS_VSCTL, ours, ['del-manager', '--', 'get-manager']);
   t.same([f.status, f.stdout, f.stderr], [0, '', ''], 'del-manager and get-manager have nothing to do');
+});
+
+/*
+ * OVSDB's "mutate" with a map "delete": a key/value pair removes that key only while it has that
+ * value; a bare key removes it whatever its value. The real ovsdb-client sends the operation to
+ * ovsdb-server; the same operation goes to our server through its own client (it does not speak
+ * the OVSDB wire protocol); the maps left must be the same.
+ */
+t.test('mutate delete on a map, as ovsdb-server does it', { skip: ovsdbMissing() ?? false }, async (t) => {
+  const ovs = await startOvsdb();
+  t.teardown(() => ovs.stop());
+  const ours = await startDbServer();
+  t.teardown(() => ours.stop());
+  const mutate: Operation = {
+    op: 'mutate', table: 'Bridge', where: [['name', '==', 'br0']],
+    mutations: [['other_config', 'delete', ['map', [['a', 'wrong'], ['b', '2']]]], ['other_config', 'delete', ['set', ['c']]]],
+  };
+  const setUp = ['init', '--', 'add-br', 'br0', '--', 'set', 'bridge', 'br0', 'other_config={a=1, b=2, c=3, d=4}'];
+  vsctl(OVS_VSCTL, ovs, setUp);
+  vsctl(OFS_VSCTL, ours, setUp);
+  const r = spawnSync('/usr/bin/ovsdb-client', ['transact', ovs.db, JSON.stringify(['Open_vSwitch', mutate])], { env: ovs.env, encoding: 'utf8', timeout: 15_000 });
+  t.equal(r.status, 0, `ovsdb-client transact: ${r.stdout.trim()}${r.stderr}`);
+  const client = await DbClient.connect(ours.db.slice('unix:'.length));
+  t.teardown(() => client.close());
+  await client.transact([mutate], false);
+  const theirs = vsctl(OVS_VSCTL, ovs, ['get', 'bridge', 'br0', 'other_config']).stdout;
+  t.equal(vsctl(OFS_VSCTL, ours, ['get', 'bridge', 'br0', 'other_config']).stdout, theirs, `the map left is ovsdb-server's: ${theirs.trim()}`);
+  t.equal(theirs, '{a="1", d="4"}\n', 'a=wrong took nothing, b=2 went by pair, c by key');
 });
