@@ -28,7 +28,7 @@ import {
 import { type AsyncKind, Ofconn, type OfconnHandler, type OfconnType, type PacketInLimit } from './ofconn.ts';
 import { PassiveListener } from './pvconn.ts';
 import { ADMISSION_GRACE_MS, DEFAULT_MAX_BACKOFF_MS, DEFAULT_PROBE_INTERVAL_MS, Rconn, type RconnStatus } from './rconn.ts';
-import { parseTarget, type Target } from './target.ts';
+import { parseTarget, type Target } from '../util/target.ts';
 import { openActive, type TlsSettings } from './vconn.ts';
 import { Vlog } from '../util/vlog.ts';
 

@@ -8,5 +8,5 @@ export {
 } from './ofconn.ts';
 export { PassiveListener } from './pvconn.ts';
 export { DEFAULT_MAX_BACKOFF_MS, DEFAULT_PROBE_INTERVAL_MS, Rconn, type RconnState, type RconnStatus } from './rconn.ts';
-export { OFP_PORT, parseTarget, type Target, TargetError } from './target.ts';
+export { OFP_PORT, parseTarget, type Target, TargetError } from '../util/target.ts';
 export { openActive, type TlsSettings, VconnError } from './vconn.ts';

@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Target } from './target.ts';
+import type { Target } from '../util/target.ts';
 import { type TlsSettings, tlsContext } from './vconn.ts';
 
 export class PassiveListener {

@@ -7,7 +7,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { connect as tlsConnect, type SecureContextOptions } from 'node:tls';
-import type { Target } from './target.ts';
+import type { Target } from '../util/target.ts';
 
 export interface TlsSettings {
   privateKeyFile: string;

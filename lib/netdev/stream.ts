@@ -41,7 +41,7 @@
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { lstatSync, unlinkSync } from 'node:fs';
-import { parseTarget, TargetError, type Target } from '../connmgr/target.ts';
+import { parseTarget, TargetError, type Target } from '../util/target.ts';
 import { Vlog } from '../util/vlog.ts';
 import {
   checkOptionKeys, hwAddrForName, newNetdevStats, NetdevError,

@@ -1,5 +1,6 @@
 /*
- * OpenFlow connection targets in Open vSwitch's syntax: passive `punix:PATH`,
+ * Stream targets in Open vSwitch's syntax (its lib/stream.c), for OpenFlow connections and
+ * stream ports alike: passive `punix:PATH`,
  * `ptcp:[PORT][:IP]` and `pssl:[PORT][:IP]` (port 6653 by default), active `unix:PATH`,
  * `tcp:IP[:PORT]` and `ssl:IP[:PORT]`.
  */
