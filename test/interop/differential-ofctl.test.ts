@@ -431,6 +431,10 @@ const RAW_CASES: RawCase[] = [
     ovs: 'OFPET_METER_MOD_FAILED/OFPMMFC_BAD_BAND', ofswitch: 'accepted', why: 'DSCP_REMARK is an OpenFlow 1.3 band type; OVS userspace refuses it.',
   },
   // Refused by both: errors the switch itself must find (ovs-ofctl would refuse to send these).
+  { name: 'set_field vlan_vid on a match without a VLAN', message: (x) => flowMod(x, [], apply({ type: 'set_field', field: { field: 'vlan_vid', value: 0x1005 } }, { type: 'output', port: 1, maxLen: 0 })), ovs: 'OFPET_BAD_ACTION/OFPBAC_MATCH_INCONSISTENT' },
+  { name: 'set_field ipv4_src on a match without eth_type', message: (x) => flowMod(x, [], apply({ type: 'set_field', field: { field: 'ipv4_src', value: '10.0.0.9' } }, { type: 'output', port: 1, maxLen: 0 })), ovs: 'OFPET_BAD_ACTION/OFPBAC_MATCH_INCONSISTENT' },
+  { name: 'set_field tcp_dst on an IPv4 match without ip_proto', message: (x) => flowMod(x, [{ field: 'eth_type', value: IPV4 }], apply({ type: 'set_field', field: { field: 'tcp_dst', value: 80 } }, { type: 'output', port: 1, maxLen: 0 })), ovs: 'OFPET_BAD_ACTION/OFPBAC_MATCH_INCONSISTENT' },
+  { name: 'set_field vlan_pcp on a match without a VLAN', message: (x) => flowMod(x, [], apply({ type: 'set_field', field: { field: 'vlan_pcp', value: 3 } }, { type: 'output', port: 1, maxLen: 0 })), ovs: 'OFPET_BAD_ACTION/OFPBAC_MATCH_INCONSISTENT' },
   { name: 'output to a reserved, invalid port (0xff00)', message: (x) => flowMod(x, [], apply({ type: 'output', port: 0xff00, maxLen: 0 })), ovs: 'OFPET_BAD_ACTION/OFPBAC_BAD_OUT_PORT' },
   { name: 'goto_table backwards', message: (x) => flowMod(x, [], [{ type: 'goto_table', tableId: 3 }]), ovs: 'OFPET_BAD_INSTRUCTION/OFPBIC_BAD_TABLE_ID' },
   { name: 'flow add in table 255 (OFPTT_ALL)', message: (x) => flowMod(x, [], apply(), OFPTT_ALL), ovs: 'OFPET_FLOW_MOD_FAILED/OFPFMFC_BAD_TABLE_ID' },
