@@ -9,7 +9,8 @@
  * with the highest priority first. Identical (mask, value, priority) rules are the caller's
  * business: OpenFlow replaces them, see findExact().
  */
-import { FLOW_KEY_BYTES, type MaskedKey } from './flow-key.ts';
+import type { Match } from '../../protocol/index.ts';
+import { FLOW_KEY_BYTES, type MaskedKey, wireMatch } from './flow-key.ts';
 
 export interface ClassifierRule extends MaskedKey {
   readonly priority: number;
@@ -44,6 +45,25 @@ function maskId(mask: Uint8Array): string {
     idByMask.set(mask, id);
   }
   return id;
+}
+
+const positionsByMask = new WeakMap<Uint8Array, Int16Array>();
+
+/** For each offset of the layout, its position in a bucket key of `mask` (-1: not matched). */
+function bucketPositions(mask: Uint8Array): Int16Array {
+  let positions = positionsByMask.get(mask);
+  if (!positions) {
+    positions = new Int16Array(FLOW_KEY_BYTES).fill(-1);
+    maskIndices(mask).forEach((offset, i) => { positions![offset] = i; });
+    positionsByMask.set(mask, positions);
+  }
+  return positions;
+}
+
+/** A rule's canonical OXM match straight from its bucket key, without rebuilding its value. */
+export function wireMatchOfBucket(bucketKey: string, mask: Uint8Array): Match {
+  const positions = bucketPositions(mask);
+  return wireMatch(mask, (offset) => (positions[offset]! < 0 ? 0 : bucketKey.charCodeAt(positions[offset]!)));
 }
 
 /** The full value array of a rule from its bucket key and mask. */

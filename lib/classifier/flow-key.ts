@@ -106,18 +106,50 @@ export function maskedKeyToMatch(key: MaskedKey): Match {
  * what maskedKeyToMatch gives, without the round trip through text, for replies.
  */
 export function maskedKeyToWireMatch(key: MaskedKey): Match {
+  const { value } = key;
+  return wireMatch(key.mask, (offset) => value[offset]!);
+}
+
+/** The canonical OXM list of a match given by its mask and a reader of its value's bytes. */
+export function wireMatch(mask: Uint8Array, valueAt: (offset: number) => number): Match {
+  const layout = wireLayout(mask);
+  // One buffer for every field's payload: a dump builds this for each of its rules.
+  const bytes = Buffer.allocUnsafe(layout.bytes);
   const match: OxmField[] = [];
-  const { value, mask } = key;
-  for (const slot of FIELD_SLOTS) {
-    if (isZero(mask, slot.offset, slot.bytes)) continue;
-    const exact = equalsAt(mask, slot.offset, slot.fullMask);
-    const n = slot.bytes;
-    const payload = Buffer.allocUnsafe(exact ? n : 2 * n);
-    for (let i = 0; i < n; i++) payload[i] = value[slot.offset + i]!;
-    if (!exact) for (let i = 0; i < n; i++) payload[n + i] = mask[slot.offset + i]!;
-    match.push({ field: 'opaque', header: oxmHeader(OFPXMC_OPENFLOW_BASIC, slot.num, !exact, payload.length), payload });
+  let at = 0;
+  for (const f of layout.fields) {
+    const n = f.slot.bytes;
+    for (let i = 0; i < n; i++) bytes[at + i] = valueAt(f.slot.offset + i);
+    if (!f.exact) for (let i = 0; i < n; i++) bytes[at + n + i] = mask[f.slot.offset + i]!;
+    const size = f.exact ? n : 2 * n;
+    match.push({ field: 'opaque', header: f.header, payload: bytes.subarray(at, at + size) });
+    at += size;
   }
   return match;
+}
+
+interface WireLayout {
+  fields: Array<{ slot: FieldSlot; exact: boolean; header: number }>;
+  bytes: number;
+}
+
+const layoutByMask = new WeakMap<Uint8Array, WireLayout>();
+
+/** Which fields a mask matches, exactly or not, with their OXM headers (cached per mask array). */
+function wireLayout(mask: Uint8Array): WireLayout {
+  let layout = layoutByMask.get(mask);
+  if (!layout) {
+    layout = { fields: [], bytes: 0 };
+    for (const slot of FIELD_SLOTS) {
+      if (isZero(mask, slot.offset, slot.bytes)) continue;
+      const exact = equalsAt(mask, slot.offset, slot.fullMask);
+      const size = exact ? slot.bytes : 2 * slot.bytes;
+      layout.fields.push({ slot, exact, header: oxmHeader(OFPXMC_OPENFLOW_BASIC, slot.num, !exact, size) });
+      layout.bytes += size;
+    }
+    layoutByMask.set(mask, layout);
+  }
+  return layout;
 }
 
 /** Whether two masked keys are the same match (same fields, masks and values). */

@@ -3,7 +3,7 @@
  * struct oftable). Times are milliseconds on the monotonic clock (performance.now());
  * timeouts are in seconds, as on the wire.
  */
-import { Classifier, type ClassifierRule, type MaskedKey, maskedKeyToWireMatch, valueFromBucketKey } from '../classifier/index.ts';
+import { Classifier, type ClassifierRule, type MaskedKey, maskedKeyToWireMatch, valueFromBucketKey, wireMatchOfBucket } from '../classifier/index.ts';
 import type { Instruction, Match } from '../../protocol/index.ts';
 
 /**
@@ -77,5 +77,5 @@ export function duration(sinceMs: number, nowMs: number): { durationSec: number;
 
 /** The rule's match in canonical OXM form (entries in wire form), as reported in stats and flow-removed. */
 export function ruleMatch(rule: Rule): Match {
-  return maskedKeyToWireMatch(rule);
+  return rule.bucketKey === undefined ? maskedKeyToWireMatch(rule) : wireMatchOfBucket(rule.bucketKey, rule.mask);
 }
