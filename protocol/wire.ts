@@ -148,7 +148,13 @@ export class WireWriter {
 
   u64(v: bigint): void {
     this.reserve(8);
-    this.buf.writeBigUInt64BE(BigInt.asUintN(64, v), this.pos);
+    // Most 64-bit fields (counters, cookies) fit 32 bits: skip the slower BigInt write for them.
+    if (v >= 0n && v <= 0xffffffffn) {
+      this.buf.writeUInt32BE(0, this.pos);
+      this.buf.writeUInt32BE(Number(v), this.pos + 4);
+    } else {
+      this.buf.writeBigUInt64BE(BigInt.asUintN(64, v), this.pos);
+    }
     this.pos += 8;
   }
 
