@@ -15,8 +15,11 @@ export const HEADER_ACTIONS = new Set<string>([
   'set_field', 'push_vlan', 'pop_vlan', 'push_mpls', 'pop_mpls', 'push_pbb', 'pop_pbb', 'dec_mpls_ttl', 'dec_nw_ttl',
   'copy_ttl_in', 'copy_ttl_out', 'set_mpls_ttl', 'set_nw_ttl',
 ]);
-/** Rewrites after which the headers no longer follow from the original flow key. */
-export const STRUCTURAL_ACTIONS = new Set<string>(['pop_vlan', 'pop_mpls', 'pop_pbb', 'push_vlan', 'push_mpls', 'push_pbb']);
+/**
+ * Rewrites that remove a header and may bring to light one the flow key never held (an inner
+ * VLAN tag, the IP header under MPLS, the customer frame under PBB).
+ */
+export const POP_ACTIONS = new Set<string>(['pop_vlan', 'pop_mpls', 'pop_pbb']);
 
 export function applyHeaderAction(packet: Packet, a: DpAction): void {
   switch (a.type) {

@@ -22,9 +22,9 @@ import {
   OFPR_NO_MATCH, OFPGT_ALL, OFPGT_FF, OFPGT_INDIRECT, OFPGT_SELECT, oxmValueBytes, formatMac,
 } from '../../protocol/index.ts';
 import type { DpAction } from '../datapath/actions.ts';
-import { applyHeaderAction, HEADER_ACTIONS, STRUCTURAL_ACTIONS } from '../datapath/execute.ts';
+import { applyHeaderAction, HEADER_ACTIONS, POP_ACTIONS } from '../datapath/execute.ts';
 import {
-  fieldSlot, FLOW_KEY_BYTES, MPLS_TTL_OFFSET, NW_TTL_OFFSET, type Packet, parsePacket,
+  type FieldSlot, fieldSlot, FLOW_KEY_BYTES, MPLS_TTL_OFFSET, NW_TTL_OFFSET, type Packet, parsePacket,
 } from '../packet/index.ts';
 import type { Group } from './group-table.ts';
 import type { MacLearning } from './mac-learning.ts';
@@ -85,6 +85,18 @@ const IN_PORT = fieldSlot('in_port');
 const METADATA = fieldSlot('metadata');
 const TUNNEL_ID = fieldSlot('tunnel_id');
 
+/**
+ * What each push copies into the header it adds (the outer tag's VID and PCP; the top label
+ * stack entry, or the IP TTL; the I-SID), and what tells which of those exist. After a push the
+ * flow key is a function of these fields of the original key and of the action's constants;
+ * every other field stays where and what it was.
+ */
+const PUSH_SOURCES: Record<string, FieldSlot[]> = {
+  push_vlan: [fieldSlot('vlan_vid'), fieldSlot('vlan_pcp')],
+  push_mpls: (['eth_type', 'mpls_label', 'mpls_tc', 'mpls_bos'] as const).map((name) => fieldSlot(name)),
+  push_pbb: (['eth_type', 'pbb_isid', 'vlan_vid', 'vlan_pcp'] as const).map((name) => fieldSlot(name)),
+};
+
 function unwildcard(mask: Uint8Array, offset: number, bytes: number): void {
   for (let i = 0; i < bytes; i++) mask[offset + i] = 0xff;
 }
@@ -106,7 +118,8 @@ class Xlator {
   readonly mask = new Uint8Array(FLOW_KEY_BYTES);
   readonly credits: Credits = { rules: [], lookups: [], matches: [], groups: [], buckets: [] };
   cacheable = true;
-  private structurallyChanged = false;
+  /** A pop happened: the key may now hold fields the original key did not (see POP_ACTIONS). */
+  private headersRevealed = false;
   private packet: Packet;
   private key = new Uint8Array(FLOW_KEY_BYTES);
   private metadata: bigint;
@@ -152,7 +165,7 @@ class Xlator {
   private processTable(tableId: number): void {
     const table = this.bridge.tables[tableId];
     if (!table) return;
-    if (this.structurallyChanged) this.cacheable = false;
+    if (this.headersRevealed) this.cacheable = false;
     this.tableId = tableId;
     this.credits.lookups.push(table);
     const rule = table.rules.lookup(this.key, this.mask);
@@ -244,16 +257,14 @@ class Xlator {
 
   /** Applies a header rewrite to the working packet and emits it for the datapath. */
   private header(action: DpAction): void {
-    if (action.type === 'push_vlan') {
-      // The pushed tag copies the outer tag's VID and PCP: the result depends on them.
-      unwildcard(this.mask, VLAN_VID.offset, VLAN_VID.bytes);
-      unwildcard(this.mask, fieldSlot('vlan_pcp').offset, 1);
-    }
+    // With its sources in the mask, later lookups can go on collecting the megaflow's mask over
+    // the new key: a push keeps the translation cacheable.
+    for (const slot of PUSH_SOURCES[action.type] ?? []) unwildcard(this.mask, slot.offset, slot.bytes);
     if (action.type === 'push_mpls' || action.type === 'copy_ttl_out' || action.type === 'copy_ttl_in') {
       this.mask[NW_TTL_OFFSET] = 0xff;
       this.mask[MPLS_TTL_OFFSET] = 0xff;
     }
-    if (STRUCTURAL_ACTIONS.has(action.type)) this.structurallyChanged = true;
+    if (POP_ACTIONS.has(action.type)) this.headersRevealed = true;
     applyHeaderAction(this.packet, action);
     this.out.push(action);
     this.reparse();
@@ -375,7 +386,7 @@ class Xlator {
   /** A bucket runs on a copy of the packet: what it changes does not leak out of the group. */
   private bucket(group: Group, index: number): void {
     this.credits.buckets.push({ group, bucket: index });
-    const saved = { packet: this.packet, key: this.key, out: this.out, structurallyChanged: this.structurallyChanged };
+    const saved = { packet: this.packet, key: this.key, out: this.out, headersRevealed: this.headersRevealed };
     const data = Buffer.from(this.packet.data);
     this.key = new Uint8Array(this.key);
     this.packet = { data, layout: parsePacket(data, this.key, this.input.inPort) };
@@ -386,7 +397,7 @@ class Xlator {
     this.packet = saved.packet;
     this.key = saved.key;
     this.out = saved.out;
-    this.structurallyChanged = saved.structurallyChanged;
+    this.headersRevealed = saved.headersRevealed;
     if (inner.length) this.out.push({ type: 'clone', actions: inner });
   }
 }

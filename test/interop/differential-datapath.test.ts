@@ -377,6 +377,28 @@ const SCENARIOS: Scenario[] = [
     steps: frames([['udp4', F.udp4], ['tcp4Vlan', F.tcp4Vlan]]),
   },
   {
+    name: 'push_vlan then goto_table: later tables match the pushed tag (the second pass from the cache)',
+    flows: ['table=0,priority=10,in_port=1,actions=push_vlan:0x8100,set_field:4196->vlan_vid,goto_table:1',
+      'table=0,priority=10,in_port=3,actions=push_vlan:0x8100,goto_table:1',
+      'table=1,priority=20,dl_vlan=100,ip,actions=output:2', 'table=1,priority=20,dl_vlan=100,arp,actions=output:3',
+      'table=1,priority=10,vlan_tci=0x1000/0x1fff,actions=output:2', 'table=1,priority=0,actions=output:4'],
+    // Untagged frames only: onto a tag, Open vSwitch pushes VID 0 and PCP 0 (see PUSH_VLAN_WHY);
+    // test/unixctl/appctl.test.ts traces that tagged and untagged frames get apart megaflows.
+    steps: [
+      ...frames([['udp4: vid 100, ip -> p2', F.udp4], ['arpReq: vid 100, arp -> p3', F.arpReq], ['raw: vid 100, not ip or arp -> p4', F.raw]]),
+      ...frames([['udp4: pushed vid 0 -> p2', F.udp4], ['arpReq: pushed vid 0 -> p2', F.arpReq]], 3),
+    ],
+  },
+  {
+    name: 'push_mpls then goto_table: later tables match the new label stack (the second pass from the cache)',
+    flows: ['table=0,priority=10,in_port=1,actions=push_mpls:0x8847,goto_table:2',
+      'table=2,priority=20,mpls,mpls_bos=1,mpls_label=0,actions=output:2', 'table=2,priority=10,mpls,mpls_bos=0,actions=output:3',
+      'table=2,priority=0,actions=output:4'],
+    // No IPv6 or DSCP: there Open vSwitch's label and TC differ (see PUSH_MPLS_WHY).
+    steps: frames([['udp4: bos 1 -> p2', F.udp4], ['ttl2: bos 1 -> p2', F.ttl2], ['mpls1: onto a stack, bos 0 -> p3', F.mpls1],
+      ['mpls2: bos 0 -> p3', F.mpls2], ['arpReq -> p2', F.arpReq]]),
+  },
+  {
     name: 'pop_vlan',
     flows: ['priority=10,in_port=1,vlan_vid=0x1000/0x1000,actions=pop_vlan,output:2', 'priority=5,in_port=1,actions=output:3'],
     steps: frames([['udp4Vlan', F.udp4Vlan], ['tcp4Vlan', F.tcp4Vlan], ['udp4QinQ (outer tag popped)', F.udp4QinQ], ['udp4 (untagged: p3)', F.udp4], ['mplsVlan', F.mplsVlan]]),
