@@ -21,7 +21,9 @@ import {
   type PrereqState,
 } from '../../protocol/index.ts';
 import type { DpAction } from '../datapath/index.ts';
-import { FIELD_SLOTS, fieldSlot, FLOW_KEY_BYTES, type FieldSlot, MPLS_TTL_OFFSET, NW_FRAG_OFFSET, NW_TTL_OFFSET } from '../packet/index.ts';
+import {
+  FIELD_SLOTS, fieldSlot, FLOW_KEY_BYTES, type FieldSlot, FRAG_LATER, MPLS_TTL_OFFSET, NW_FRAG_OFFSET, NW_TTL_OFFSET,
+} from '../packet/index.ts';
 
 /** One field of a formatted match: ovs-ofctl's name and the value text (undefined for a shorthand like `tcp`). */
 export type MatchPair = [name: string, value: string | undefined];
@@ -252,8 +254,10 @@ export function flowMask(key: Uint8Array): Uint8Array {
   const mask = new Uint8Array(FLOW_KEY_BYTES);
   const ethType = numberAt(key, ETH_TYPE);
   const isIp = ethType === ETH_TYPE_IP || ethType === ETH_TYPE_IPV6;
+  // A later fragment has no transport header: no ports or ICMP fields, as Open vSwitch prints it.
+  const hasTransport = isIp && (key[NW_FRAG_OFFSET]! & FRAG_LATER) === 0;
   const state: PrereqState = {
-    ethType, ipProto: isIp ? numberAt(key, IP_PROTO) : undefined, icmpv6Type: numberAt(key, ICMPV6_TYPE),
+    ethType, ipProto: hasTransport ? numberAt(key, IP_PROTO) : undefined, icmpv6Type: numberAt(key, ICMPV6_TYPE),
     vlanPresent: (numberAt(key, VLAN_VID) & 0x1000) !== 0, inPort: true,
   };
   for (const slot of FIELD_SLOTS) {
@@ -264,7 +268,10 @@ export function flowMask(key: Uint8Array): Uint8Array {
     if (spec.prereq && !spec.prereq(state)) continue;
     mask.set(slot.fullMask, slot.offset);
   }
-  if (isIp) mask[NW_TTL_OFFSET] = 0xff;
+  if (isIp) {
+    mask[NW_TTL_OFFSET] = 0xff;
+    mask[NW_FRAG_OFFSET] = 0xff;
+  }
   if (ethType === 0x8847 || ethType === 0x8848) mask[MPLS_TTL_OFFSET] = 0xff;
   return mask;
 }

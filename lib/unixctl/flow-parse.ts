@@ -5,7 +5,8 @@
  *
  * Fields: in_port (a number, a port name, or LOCAL), dl_src/dl_dst, dl_type, dl_vlan and
  * dl_vlan_pcp (or vlan_tci), nw_src/nw_dst (IPv4, or ARP's addresses for arp),
- * ipv6_src/ipv6_dst, ipv6_label, nw_proto, nw_tos or ip_dscp, nw_ecn, nw_ttl, tp_src/tp_dst
+ * ipv6_src/ipv6_dst, ipv6_label, nw_proto, nw_tos or ip_dscp, nw_ecn, nw_ttl, nw_frag (no, first,
+ * later), tp_src/tp_dst
  * (and tcp_/udp_/sctp_src/dst), tcp_flags, icmp_type/icmp_code, arp_op, arp_spa/arp_tpa,
  * arp_sha/arp_tha, nd_target, nd_sll/nd_tll, mpls_label/mpls_tc/mpls_ttl/mpls_bos, and the
  * pipeline fields metadata and tun_id; the OXM spellings (eth_src, ipv4_dst, ip_proto, ...)
@@ -34,7 +35,7 @@ export interface TraceFlow {
 }
 
 type Value = number | bigint | string;
-type Kind = 'u8' | 'u16' | 'u32' | 'u64' | 'mac' | 'ipv4' | 'ipv6' | 'port' | 'vlan_tci';
+type Kind = 'u8' | 'u16' | 'u32' | 'u64' | 'mac' | 'ipv4' | 'ipv6' | 'port' | 'vlan_tci' | 'frag';
 
 interface FieldDef {
   /** The canonical field it sets. */
@@ -75,6 +76,7 @@ const FIELDS: Record<string, FieldDef> = {
   nw_tos: def('ip_dscp', 'u8', { tos: true }), ip_dscp: def('ip_dscp', 'u8', { max: 63 }),
   nw_ecn: def('nw_ecn', 'u8', { max: 3 }), ip_ecn: def('nw_ecn', 'u8', { max: 3 }),
   nw_ttl: def('nw_ttl', 'u8'),
+  nw_frag: def('nw_frag', 'frag'), ip_frag: def('nw_frag', 'frag'),
   tp_src: def('tp_src', 'u16'), tp_dst: def('tp_dst', 'u16'),
   tcp_src: def('tp_src', 'u16', { proto: 6 }), tcp_dst: def('tp_dst', 'u16', { proto: 6 }),
   udp_src: def('tp_src', 'u16', { proto: 17 }), udp_dst: def('tp_dst', 'u16', { proto: 17 }),
@@ -114,6 +116,9 @@ function parseValue(name: string, d: FieldDef, text: string, resolvePort: (name:
       return text;
     case 'ipv6':
       if (!isIPv6(text)) bad('an IPv6 address');
+      return text;
+    case 'frag':
+      if (text !== 'first' && text !== 'later') bad('no, first or later');
       return text;
     case 'u64':
       if (!/^(0x[0-9a-fA-F]{1,16}|\d+)$/.test(text) || BigInt(text) > 0xffffffffffffffffn) bad('a 64-bit number');
@@ -165,7 +170,7 @@ function parseFields(text: string, resolvePort: (name: string) => number | undef
       continue;
     }
     const value = word.slice(eq + 1);
-    if (name === 'nw_frag' && value === 'no') continue;
+    if ((name === 'nw_frag' || name === 'ip_frag') && value === 'no') continue;
     const d = FIELDS[name];
     if (!d) throw new FlowSyntaxError(`unknown field ${name}`);
     if (value.includes('/')) throw new FlowSyntaxError(`${name}: a flow to trace has exact values, not masks`);
@@ -200,7 +205,7 @@ function checkPrerequisites(fields: Fields): void {
   const icmpType = fields.get('icmp_type') as number | undefined;
   const allowed: Record<string, boolean> = {
     nw_src: ip || arp, nw_dst: ip || arp, ipv6_src: ipv6, ipv6_dst: ipv6, ipv6_label: ipv6,
-    nw_proto: ip || ipv6, ip_dscp: ip || ipv6, nw_ecn: ip || ipv6, nw_ttl: ip || ipv6,
+    nw_proto: ip || ipv6, ip_dscp: ip || ipv6, nw_ecn: ip || ipv6, nw_ttl: ip || ipv6, nw_frag: ip || ipv6,
     tp_src: (ip || ipv6) && (proto === 6 || proto === 17 || proto === 132), tp_dst: (ip || ipv6) && (proto === 6 || proto === 17 || proto === 132),
     tcp_flags: (ip || ipv6) && proto === 6, icmp_type: icmp, icmp_code: icmp,
     arp_op: arp, arp_spa: arp, arp_tpa: arp, arp_sha: arp, arp_tha: arp,
@@ -227,7 +232,13 @@ function frameFromFields(fields: Fields): Buffer {
   if (fields.has('dl_vlan') || fields.has('dl_vlan_pcp')) spec.vlans = [{ vid: num('dl_vlan'), pcp: num('dl_vlan_pcp') }];
   const dlType = num('dl_type');
   const proto = get<number>('nw_proto');
+  const frag = get<string>('nw_frag');
   const transport = (): void => {
+    // A later fragment carries no transport header (its ports read as 0, as in Open vSwitch).
+    if (frag === 'later') {
+      spec.payload = Buffer.alloc(16);
+      return;
+    }
     const src = num('tp_src');
     const dst = num('tp_dst');
     if (proto === 6) spec.tcp = { src, dst, ...(fields.has('tcp_flags') ? { flags: num('tcp_flags') } : {}) };
@@ -238,6 +249,7 @@ function frameFromFields(fields: Fields): Buffer {
     spec.ipv4 = {
       src: get<string>('nw_src') ?? '0.0.0.0', dst: get<string>('nw_dst') ?? '0.0.0.0', ttl: num('nw_ttl', 64),
       dscp: num('ip_dscp'), ecn: num('nw_ecn'), proto: proto ?? 0,
+      ...(frag === 'first' ? { moreFragments: true } : frag === 'later' ? { fragmentOffset: 100 } : {}),
     };
     transport();
     if (proto === 1) spec.icmpv4 = { type: num('icmp_type'), code: num('icmp_code') };
@@ -245,6 +257,7 @@ function frameFromFields(fields: Fields): Buffer {
     spec.ipv6 = {
       src: get<string>('ipv6_src') ?? '::', dst: get<string>('ipv6_dst') ?? '::', hopLimit: num('nw_ttl', 64),
       flabel: num('ipv6_label'), dscp: num('ip_dscp'), ecn: num('nw_ecn'), nextHeader: proto ?? 59,
+      ...(frag ? { extHeaders: [frag === 'first' ? { type: 'fragment' as const, more: true } : { type: 'fragment' as const, offset: 100 }] } : {}),
     };
     transport();
     if (proto === 58) {

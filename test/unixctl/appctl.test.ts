@@ -103,6 +103,15 @@ t.test('ofs-appctl against ofswitchd', { skip: existsSync(OVS_OFCTL) ? false : `
     t.match(tagged, /\nMegaflow: udp,in_port=3,dl_vlan=5,/, 'its megaflow holds VID 5');
   });
 
+  await t.test('trace: fragments (nw_frag), printed as Open vSwitch prints them', async (t) => {
+    t.match(trace('in_port=3,udp,udp_dst=53'), /^Flow: udp,in_port=3,.*,nw_ttl=64,nw_frag=no,tp_src=0,tp_dst=53\n/, 'not a fragment');
+    t.match(trace('in_port=3,udp,nw_frag=first,udp_dst=53'), /^Flow: udp,in_port=3,.*,nw_ttl=64,nw_frag=first,tp_src=0,tp_dst=53\n/, 'a first fragment has its ports');
+    t.match(trace('in_port=3,udp,nw_frag=later'), /^Flow: udp,in_port=3,.*,nw_ttl=64,nw_frag=later\n/, 'a later fragment has none');
+    t.match(trace('in_port=3,udp6,ip_frag=later'), /^Flow: ipv6,in_port=3,.*,nw_proto=44,.*,nw_ttl=64,nw_frag=later,/,
+      'IPv6 too (a later fragment\'s next header is the fragment header\'s, 44, as in Open vSwitch)');
+    t.match(appctl('ofproto/trace', 'br0', 'in_port=3,arp,nw_frag=first').err, /prerequisites not met for setting nw_frag/, 'only IP has fragments');
+  });
+
   await t.test('trace: a group', async (t) => {
     const out = trace('in_port=1,udp,udp_dst=53');
     t.match(out, ' 1. udp, priority 50\n    group:1\n    bucket 0\n            output:3\n    bucket 1\n            set_field:10.0.0.9->ip_dst\n            output:4\n',

@@ -20,23 +20,23 @@ function flowLine(flow: string, packet?: string): string {
 t.test('flow syntax to packet and back', async (t) => {
   const rows: Array<[string, string]> = [
     ['in_port=1,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.2,tp_src=1234,tp_dst=80',
-      `tcp,in_port=1,vlan_tci=0x0000,${Z},nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_tos=0,nw_ecn=0,nw_ttl=64,tp_src=1234,tp_dst=80`],
+      `tcp,in_port=1,vlan_tci=0x0000,${Z},nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_tos=0,nw_ecn=0,nw_ttl=64,nw_frag=no,tp_src=1234,tp_dst=80`],
     ['in_port=2,udp,udp_src=5,udp_dst=53,nw_tos=32,nw_ecn=1,nw_ttl=3',
-      `udp,in_port=2,vlan_tci=0x0000,${Z},nw_src=0.0.0.0,nw_dst=0.0.0.0,nw_tos=32,nw_ecn=1,nw_ttl=3,tp_src=5,tp_dst=53`],
+      `udp,in_port=2,vlan_tci=0x0000,${Z},nw_src=0.0.0.0,nw_dst=0.0.0.0,nw_tos=32,nw_ecn=1,nw_ttl=3,nw_frag=no,tp_src=5,tp_dst=53`],
     ['in_port=1,dl_src=0:1:2:3:4:AB,dl_dst=ff:ff:ff:ff:ff:ff',
       'in_port=1,vlan_tci=0x0000,dl_src=00:01:02:03:04:ab,dl_dst=ff:ff:ff:ff:ff:ff,dl_type=0x05ff'],
     ['in_port=1,dl_type=0x88cc', `in_port=1,vlan_tci=0x0000,${Z},dl_type=0x88cc`],
     ['in_port=LOCAL,icmp,icmp_type=8,icmp_code=0,dl_vlan=10,dl_vlan_pcp=5',
-      `icmp,in_port=LOCAL,dl_vlan=10,dl_vlan_pcp=5,${Z},nw_src=0.0.0.0,nw_dst=0.0.0.0,nw_tos=0,nw_ecn=0,nw_ttl=64,icmp_type=8,icmp_code=0`],
+      `icmp,in_port=LOCAL,dl_vlan=10,dl_vlan_pcp=5,${Z},nw_src=0.0.0.0,nw_dst=0.0.0.0,nw_tos=0,nw_ecn=0,nw_ttl=64,nw_frag=no,icmp_type=8,icmp_code=0`],
     ['in_port=p1,vlan_tci=0x7005,ip,ip_proto=89,ip_dscp=46',
-      `ip,in_port=1,dl_vlan=5,dl_vlan_pcp=3,${Z},nw_src=0.0.0.0,nw_dst=0.0.0.0,nw_proto=89,nw_tos=184,nw_ecn=0,nw_ttl=64`],
+      `ip,in_port=1,dl_vlan=5,dl_vlan_pcp=3,${Z},nw_src=0.0.0.0,nw_dst=0.0.0.0,nw_proto=89,nw_tos=184,nw_ecn=0,nw_ttl=64,nw_frag=no`],
     ['in_port=1,arp,arp_op=2,nw_src=10.0.0.1,arp_tpa=10.0.0.2,arp_sha=00:00:00:00:00:05',
       `arp,in_port=1,vlan_tci=0x0000,${Z},arp_spa=10.0.0.1,arp_tpa=10.0.0.2,arp_op=2,arp_sha=00:00:00:00:00:05,arp_tha=00:00:00:00:00:00`],
     ['in_port=1,tcp6,ipv6_src=2001:db8::1,ipv6_dst=2001:db8::2,ipv6_label=0x12345,tcp_dst=443',
-      `tcp6,in_port=1,vlan_tci=0x0000,${Z},ipv6_src=2001:db8::1,ipv6_dst=2001:db8::2,ipv6_label=0x12345,nw_tos=0,nw_ecn=0,nw_ttl=64,tp_src=0,tp_dst=443`],
+      `tcp6,in_port=1,vlan_tci=0x0000,${Z},ipv6_src=2001:db8::1,ipv6_dst=2001:db8::2,ipv6_label=0x12345,nw_tos=0,nw_ecn=0,nw_ttl=64,nw_frag=no,tp_src=0,tp_dst=443`],
     ['in_port=1,icmp6,icmp_type=136,nd_target=fe80::1,nd_tll=00:00:00:00:00:07',
-      `icmp6,in_port=1,vlan_tci=0x0000,${Z},ipv6_src=::,ipv6_dst=::,ipv6_label=0x0,nw_tos=0,nw_ecn=0,nw_ttl=64,icmp_type=136,icmp_code=0,nd_target=fe80::1,nd_tll=00:00:00:00:00:07`],
-    ['in_port=1,sctp,tp_dst=9', `sctp,in_port=1,vlan_tci=0x0000,${Z},nw_src=0.0.0.0,nw_dst=0.0.0.0,nw_tos=0,nw_ecn=0,nw_ttl=64,tp_src=0,tp_dst=9`],
+      `icmp6,in_port=1,vlan_tci=0x0000,${Z},ipv6_src=::,ipv6_dst=::,ipv6_label=0x0,nw_tos=0,nw_ecn=0,nw_ttl=64,nw_frag=no,icmp_type=136,icmp_code=0,nd_target=fe80::1,nd_tll=00:00:00:00:00:07`],
+    ['in_port=1,sctp,tp_dst=9', `sctp,in_port=1,vlan_tci=0x0000,${Z},nw_src=0.0.0.0,nw_dst=0.0.0.0,nw_tos=0,nw_ecn=0,nw_ttl=64,nw_frag=no,tp_src=0,tp_dst=9`],
     ['in_port=1,mpls,mpls_label=100,mpls_tc=2,mpls_ttl=9', `mpls,in_port=1,vlan_tci=0x0000,${Z},mpls_label=100,mpls_tc=2,mpls_ttl=9,mpls_bos=1`],
     ['in_port=1,metadata=0x5,tun_id=0x9', `tun_id=0x9,metadata=0x5,in_port=1,vlan_tci=0x0000,${Z},dl_type=0x05ff`],
   ];
@@ -45,7 +45,7 @@ t.test('flow syntax to packet and back', async (t) => {
   const f = parseTraceFlow('in_port=1,metadata=0x5,tun_id=0x9', undefined);
   t.same([f.inPort, f.metadata, f.tunnelId], [1, 5n, 9n], 'the pipeline fields come with the flow');
   t.equal(flowLine('in_port=3', '50540000000a5054000000090800450000140000000040fd0000c0a80001c0a80002'),
-    'ip,in_port=3,vlan_tci=0x0000,dl_src=50:54:00:00:00:09,dl_dst=50:54:00:00:00:0a,nw_src=192.168.0.1,nw_dst=192.168.0.2,nw_proto=253,nw_tos=0,nw_ecn=0,nw_ttl=64',
+    'ip,in_port=3,vlan_tci=0x0000,dl_src=50:54:00:00:00:09,dl_dst=50:54:00:00:00:0a,nw_src=192.168.0.1,nw_dst=192.168.0.2,nw_proto=253,nw_tos=0,nw_ecn=0,nw_ttl=64,nw_frag=no',
     'a hex packet is traced as it is');
 });
 
