@@ -197,8 +197,8 @@ const EXPECTATIONS: Record<string, (tt: Test, v: View) => void> = {
     noFramesExcept(tt, v, 3);
   },
   // ofswitch (like Open vSwitch's old pktbuf.c) protects a buffer from being overwritten for
-  // 5 s but does not drop it then: untouched, it is still usable. (The replayer does not play
-  // the 5.5 s pause; the result is the same either way.)
+  // 5 s but does not drop it then: untouched, it is still usable. (The replayer plays the
+  // tester's 1.1 s pauses, so the buffer is 5.5 s old when the packet-out names it.)
   'buffering.old_buffer_after_5s': (tt, v) => {
     const ids = new Ids();
     checkBufferedPins(tt, v, ids, 1);
