@@ -353,36 +353,40 @@ const DECODERS: Readonly<Record<number, BodyDecoder>> = {
  * Decodes one whole OpenFlow message (exactly the bytes its header's length names).
  * Never throws: malformed input yields `{ ok: false, error }` with the OpenFlow error to send.
  */
+/** A decode failure (module-level: decodeMessage runs per message, a closure per call costs). */
+function failed(version: number, msgType: number, xid: number, error: OfpDecodeError): DecodeResult {
+  return { ok: false, error, version, msgType, xid };
+}
+
 export function decodeMessage(buf: Buffer): DecodeResult {
   const version = buf.length >= 1 ? buf[0]! : 0;
   const msgType = buf.length >= 2 ? buf[1]! : 0;
   const xid = buf.length >= 8 ? buf.readUInt32BE(4) : 0;
-  const fail = (error: OfpDecodeError): DecodeResult => ({ ok: false, error, version, msgType, xid });
   try {
     if (buf.length < C.OFP_HEADER_LEN) {
-      return fail(new OfpDecodeError(OFPET_BAD_REQUEST, OFPBRC_BAD_LEN, `message of ${buf.length} bytes`));
+      return failed(version, msgType, xid, new OfpDecodeError(OFPET_BAD_REQUEST, OFPBRC_BAD_LEN, `message of ${buf.length} bytes`));
     }
     const length = buf.readUInt16BE(2);
     if (length !== buf.length) {
-      return fail(new OfpDecodeError(OFPET_BAD_REQUEST, OFPBRC_BAD_LEN, `header length ${length}, message ${buf.length} bytes`));
+      return failed(version, msgType, xid, new OfpDecodeError(OFPET_BAD_REQUEST, OFPBRC_BAD_LEN, `header length ${length}, message ${buf.length} bytes`));
     }
     // HELLO and ERROR have one layout in every version (HELLO_FAILED must reach any peer).
     if (version !== C.OFP_VERSION && msgType !== C.OFPT_HELLO && msgType !== C.OFPT_ERROR) {
-      return fail(new OfpDecodeError(OFPET_BAD_REQUEST, OFPBRC_BAD_VERSION, `OpenFlow version 0x${version.toString(16)}`));
+      return failed(version, msgType, xid, new OfpDecodeError(OFPET_BAD_REQUEST, OFPBRC_BAD_VERSION, `OpenFlow version 0x${version.toString(16)}`));
     }
     const decoder = DECODERS[msgType];
-    if (!decoder) return fail(new OfpDecodeError(OFPET_BAD_REQUEST, OFPBRC_BAD_TYPE, `message type ${msgType}`));
+    if (!decoder) return failed(version, msgType, xid, new OfpDecodeError(OFPET_BAD_REQUEST, OFPBRC_BAD_TYPE, `message type ${msgType}`));
     const r = new WireReader(buf, C.OFP_HEADER_LEN, buf.length, MESSAGE_LEN_ERROR);
     const message = decoder(r, xid, version);
     if (r.remaining !== 0) {
-      return fail(new OfpDecodeError(OFPET_BAD_REQUEST, OFPBRC_BAD_LEN, `${r.remaining} trailing bytes`));
+      return failed(version, msgType, xid, new OfpDecodeError(OFPET_BAD_REQUEST, OFPBRC_BAD_LEN, `${r.remaining} trailing bytes`));
     }
     return { ok: true, message };
   } catch (e) {
-    if (e instanceof OfpDecodeError) return fail(e);
+    if (e instanceof OfpDecodeError) return failed(version, msgType, xid, e);
     // A bug in a decoder must still not take the connection down: report it as a bad request,
     // marked so that tests (the fuzz test above all) can tell a decoder fault from bad input.
-    return fail(new OfpDecodeError(OFPET_BAD_REQUEST, OFPBRC_BAD_LEN, `${DECODER_FAULT}: ${(e as Error).message}`));
+    return failed(version, msgType, xid, new OfpDecodeError(OFPET_BAD_REQUEST, OFPBRC_BAD_LEN, `${DECODER_FAULT}: ${(e as Error).message}`));
   }
 }
 

@@ -282,41 +282,45 @@ function allBytes(buf: Buffer, off: number, n: number, byte: number): boolean {
   return true;
 }
 
+/** Throws the decode error `code` of `errors`' type (module-level: decodeOxm is hot, a closure per call costs). */
+function oxmFail(errors: OxmErrors, code: number, detail: string): never {
+  throw new OfpDecodeError(errors.errType, code, detail);
+}
+
 /**
  * Decodes one OXM entry. `allowMask` false rejects masked entries with errors.badMask;
  * `looseUnknown` keeps unknown basic fields as opaque instead of failing with badField.
  */
 export function decodeOxm(r: WireReader, errors: OxmErrors, allowMask: boolean, looseUnknown: boolean): OxmField {
-  const fail = (code: number, detail: string): never => { throw new OfpDecodeError(errors.errType, code, detail); };
-  if (r.remaining < 4) fail(errors.badLen, `partial OXM header (${r.remaining} bytes)`);
+  if (r.remaining < 4) oxmFail(errors, errors.badLen, `partial OXM header (${r.remaining} bytes)`);
   const header = r.u32();
   const length = oxmLengthOf(header);
-  if (length > r.remaining) fail(errors.badLen, `OXM entry 0x${header.toString(16)} overruns its container`);
+  if (length > r.remaining) oxmFail(errors, errors.badLen, `OXM entry 0x${header.toString(16)} overruns its container`);
   const oxmClass = oxmClassOf(header);
   const hasMask = oxmHasMask(header);
   const f = oxmClass === OXM_CLASS_BASIC ? FIELD_BY_NUM[oxmFieldOf(header)] : undefined;
   if (!f) {
-    if (oxmClass === OXM_CLASS_BASIC && !looseUnknown) fail(errors.badField, `unknown OXM field ${oxmFieldOf(header)}`);
-    if (oxmClass === OFPXMC_EXPERIMENTER && length < 4) fail(errors.badLen, 'experimenter OXM shorter than its id');
+    if (oxmClass === OXM_CLASS_BASIC && !looseUnknown) oxmFail(errors, errors.badField, `unknown OXM field ${oxmFieldOf(header)}`);
+    if (oxmClass === OFPXMC_EXPERIMENTER && length < 4) oxmFail(errors, errors.badLen, 'experimenter OXM shorter than its id');
     return { field: 'opaque', header, payload: r.bytes(length) };
   }
-  if (length !== f.bytes * (hasMask ? 2 : 1)) fail(errors.badLen, `OXM ${f.name} has length ${length}`);
+  if (length !== f.bytes * (hasMask ? 2 : 1)) oxmFail(errors, errors.badLen, `OXM ${f.name} has length ${length}`);
   const buf = r.buf;
   const off = r.pos;
   r.pos += length;
   if (hasMask) {
-    if (!allowMask) fail(errors.badMask, `OXM ${f.name} may not be masked here`);
+    if (!allowMask) oxmFail(errors, errors.badMask, `OXM ${f.name} may not be masked here`);
     for (let i = 0; i < f.bytes; i++) {
-      if ((buf[off + i]! & ~buf[off + f.bytes + i]!) !== 0) fail(errors.badWildcards, `OXM ${f.name} value has bits outside its mask`);
+      if ((buf[off + i]! & ~buf[off + f.bytes + i]!) !== 0) oxmFail(errors, errors.badWildcards, `OXM ${f.name} value has bits outside its mask`);
     }
     if (!f.maskable && !allBytes(buf, off + f.bytes, f.bytes, 0xff) && !allBytes(buf, off + f.bytes, f.bytes, 0)) {
-      fail(errors.badMask, `OXM ${f.name} cannot be masked`);
+      oxmFail(errors, errors.badMask, `OXM ${f.name} cannot be masked`);
     }
   }
   const value = readValue(f.kind, buf, off);
-  if (f.maxValue !== undefined && (value as number) > f.maxValue) fail(errors.badValue, `OXM ${f.name} value ${String(value)} out of range`);
+  if (f.maxValue !== undefined && (value as number) > f.maxValue) oxmFail(errors, errors.badValue, `OXM ${f.name} value ${String(value)} out of range`);
   if ((f.name === 'in_port' || f.name === 'in_phy_port') && !validPort(value as number)) {
-    fail(errors.badValue, `OXM ${f.name} value 0x${(value as number).toString(16)} is not a port`);
+    oxmFail(errors, errors.badValue, `OXM ${f.name} value 0x${(value as number).toString(16)} is not a port`);
   }
   if (!hasMask) return { field: f.name, value } as BasicOxm;
   return { field: f.name, value, mask: readValue(f.kind, buf, off + f.bytes) } as BasicOxm;
