@@ -86,17 +86,21 @@ function vidBytes(key: Uint8Array, mask: Uint8Array | undefined): [number, numbe
   return [key[VLAN_VID]! & 0x0f, key[VLAN_VID + 1]!];
 }
 
+/** Byte `i` of the xor of the two MAC addresses. */
+function macXor(key: Uint8Array, i: number): number {
+  return key[ETH_SRC + i]! ^ key[ETH_DST + i]!;
+}
+
 /** flow_hash_symmetric_l2(): Ethernet type, VLAN ID and the xor of the two MAC addresses. */
 function symmetricL2Hash(key: Uint8Array, basis: number, mask: Uint8Array | undefined): number {
   markFull(mask, ETH_SRC, 6);
   markFull(mask, ETH_DST, 6);
   markFull(mask, ETH_TYPE, 2);
   const [vid0, vid1] = vidBytes(key, mask);
-  const mac = (i: number): number => key[ETH_SRC + i]! ^ key[ETH_DST + i]!;
   let hash = basis;
   hash = hashAdd(hash, (key[ETH_TYPE]! | (key[ETH_TYPE + 1]! << 8) | (vid0 << 16) | (vid1 << 24)) >>> 0);
-  hash = hashAdd(hash, (mac(0) | (mac(1) << 8) | (mac(2) << 16) | (mac(3) << 24)) >>> 0);
-  hash = hashAdd(hash, mac(4) | (mac(5) << 8));
+  hash = hashAdd(hash, (macXor(key, 0) | (macXor(key, 1) << 8) | (macXor(key, 2) << 16) | (macXor(key, 3) << 24)) >>> 0);
+  hash = hashAdd(hash, macXor(key, 4) | (macXor(key, 5) << 8));
   return hashFinish(hash, basis);
 }
 
