@@ -11,6 +11,7 @@ import {
   type BundleAdd, type BundleControl, OFPBCT_CLOSE_REQUEST, OFPBCT_COMMIT_REQUEST, OFPBCT_DISCARD_REQUEST,
   OFPBCT_OPEN_REQUEST, OFPBF_ATOMIC, OFPBF_ORDERED, OFPET_EXPERIMENTER, OfpError, type OfpMessage, ONF_EXPERIMENTER_ID,
 } from '../../protocol/index.ts';
+import type { MaskedKey } from '../classifier/index.ts';
 
 /** OpenFlow 1.4 bundle failure codes; over 1.3 they travel as exp_type 2300 + code. */
 export const OFPBFC_BAD_ID = 2;
@@ -26,11 +27,20 @@ export function bundleError(code: number, detail: string): OfpError {
   return new OfpError(OFPET_EXPERIMENTER, ONF_BUNDLE_ERROR_BASE + code, detail, ONF_EXPERIMENTER_ID);
 }
 
+/**
+ * A bundled message with its original bytes (for the error of a failing one) and, for a
+ * flow-mod, the flow key its match was checked with when it was added (reused at commit).
+ */
+export interface BundledMessage {
+  message: OfpMessage;
+  raw: Buffer;
+  key?: MaskedKey;
+}
+
 interface Bundle {
   flags: number;
   closed: boolean;
-  /** The bundled messages with their original bytes, for the error of a failing one. */
-  messages: Array<{ message: OfpMessage; raw: Buffer }>;
+  messages: BundledMessage[];
 }
 
 const BUNDLEABLE = new Set<OfpMessage['type']>(['flow_mod', 'group_mod', 'port_mod', 'packet_out']);
@@ -38,7 +48,7 @@ const KNOWN_FLAGS = OFPBF_ATOMIC | OFPBF_ORDERED;
 
 export interface BundleHost {
   /** Applies every message (with its bytes) in one transaction; throws BundleCommitError for the first that fails. */
-  commitBundle(messages: Array<{ message: OfpMessage; raw: Buffer }>): void;
+  commitBundle(messages: BundledMessage[]): void;
   /** Sends `error` to the connection as the answer to `raw`. */
   sendError(error: OfpError, raw: Buffer, xid: number): void;
   reply(message: OfpMessage): void;
@@ -106,12 +116,15 @@ export class BundleSet {
     throw bundleError(OFPBFC_BAD_FLAGS, 'flags differ from the open request');
   }
 
-  /** Adds a message; `innerRaw` is its own encoding, echoed if it fails at commit. */
-  add(m: BundleAdd, innerRaw: Buffer, check: (message: OfpMessage) => void): void {
+  /**
+   * Adds a message; `innerRaw` is its own encoding, echoed if it fails at commit. `check`
+   * refuses it (throws) or returns the flow key of a flow-mod's match.
+   */
+  add(m: BundleAdd, innerRaw: Buffer, check: (message: OfpMessage, raw: Buffer) => MaskedKey | undefined): void {
     if (m.flags & ~KNOWN_FLAGS) throw bundleError(OFPBFC_BAD_FLAGS, `bundle flags 0x${m.flags.toString(16)}`);
     if (!BUNDLEABLE.has(m.message.type)) throw bundleError(OFPBFC_MSG_UNSUP, `${m.message.type} cannot be bundled`);
     if (m.message.xid !== m.xid) throw bundleError(OFPBFC_MSG_BAD_XID, 'bundled message xid differs from the bundle add');
-    check(m.message);
+    const key = check(m.message, innerRaw);
     let bundle = this.bundles.get(m.bundleId);
     if (!bundle) {
       bundle = { flags: m.flags, closed: false, messages: [] };
@@ -120,6 +133,6 @@ export class BundleSet {
       this.refuseIfUnfit(m.bundleId, bundle, m.flags);
     }
     // Keep a copy: the bytes may be a view into a socket buffer that is reused.
-    bundle.messages.push({ message: m.message, raw: Buffer.from(innerRaw) });
+    bundle.messages.push({ message: m.message, raw: Buffer.from(innerRaw), ...(key ? { key } : {}) });
   }
 }

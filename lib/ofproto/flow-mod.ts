@@ -108,12 +108,16 @@ export function checkFlowModHeader(ctx: FlowTableContext, fm: FlowMod, key: Mask
   }
 }
 
+/** A flow-mod's match as a flow key, read from the message's bytes when at hand. */
+export function flowModKey(fm: FlowMod, raw?: Buffer): MaskedKey {
+  return raw ? maskedKeyFromWire(raw, FLOW_MOD_MATCH_OFFSET) : matchToMaskedKey(fm.match);
+}
+
 /**
  * Applies one flow-mod inside `txn`; throws OfpError (and changes nothing) when refused.
  * `raw`, the message's own bytes when at hand, lets the match be read without conversion.
  */
-export function applyFlowMod(ctx: FlowTableContext, fm: FlowMod, txn: Transaction, raw?: Buffer): void {
-  const key = raw ? maskedKeyFromWire(raw, FLOW_MOD_MATCH_OFFSET) : matchToMaskedKey(fm.match);
+export function applyFlowMod(ctx: FlowTableContext, fm: FlowMod, txn: Transaction, raw?: Buffer, key = flowModKey(fm, raw)): void {
   checkFlowModHeader(ctx, fm, key);
   switch (fm.command) {
     case OFPFC_ADD:

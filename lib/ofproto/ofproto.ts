@@ -18,8 +18,8 @@ import {
   OFPET_TABLE_FEATURES_FAILED, OFPTFFC_EPERM, OFPTMFC_EPERM, OFPET_METER_MOD_FAILED, OFPMMFC_UNKNOWN_METER, OFPM_ALL,
   type FlowMod, OFPFC_ADD, OFPG_ANY, OFPP_ANY,
 } from '../../protocol/index.ts';
-import { BundleCommitError, BundleSet } from './bundles.ts';
-import { applyFlowMod, checkFlowModHeader, type FlowTableContext, TABLE_INTERNAL } from './flow-mod.ts';
+import { BundleCommitError, type BundledMessage, BundleSet } from './bundles.ts';
+import { applyFlowMod, checkFlowModHeader, flowModKey, type FlowTableContext, TABLE_INTERNAL } from './flow-mod.ts';
 import { aggregateStats, flowStats, selectForStats, tableStats } from './flow-stats.ts';
 import { GroupTable } from './group-table.ts';
 import { MeterTable } from './meter-table.ts';
@@ -407,9 +407,12 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
         return;
       case 'bundle_add':
         // The bundled message's own bytes sit inside the BUNDLE_ADD, after its 24-byte header.
-        this.bundles(conn).add(m, raw ? raw.subarray(BUNDLE_ADD_HEADER_LEN, BUNDLE_ADD_HEADER_LEN + raw.readUInt16BE(BUNDLE_ADD_HEADER_LEN + 2)) : encodeMessage(m.message), (inner) => {
-          if (inner.type === 'flow_mod') checkFlowModHeader(this, inner);
+        this.bundles(conn).add(m, raw ? raw.subarray(BUNDLE_ADD_HEADER_LEN, BUNDLE_ADD_HEADER_LEN + raw.readUInt16BE(BUNDLE_ADD_HEADER_LEN + 2)) : encodeMessage(m.message), (inner, innerRaw) => {
           if (inner.type === 'packet_out') refuse(OFPBRC_BAD_TYPE, 'packet_out is not supported yet');
+          if (inner.type !== 'flow_mod') return undefined;
+          const key = flowModKey(inner, innerRaw);
+          checkFlowModHeader(this, inner, key);
+          return key;
         });
         return;
       case 'experimenter':
@@ -566,11 +569,11 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
   }
 
   /** Applies bundled modifications all together, or none of them. */
-  private commitBundle(messages: Array<{ message: OfpMessage; raw: Buffer }>): void {
+  private commitBundle(messages: BundledMessage[]): void {
     this.change((txn) => {
-      messages.forEach(({ message: m, raw }, index) => {
+      messages.forEach(({ message: m, raw, key }, index) => {
         try {
-          if (m.type === 'flow_mod') applyFlowMod(this, m, txn, raw);
+          if (m.type === 'flow_mod') applyFlowMod(this, m, txn, raw, key);
           else if (m.type === 'group_mod') this.groups.apply(m, txn);
           else if (m.type === 'port_mod') this.portMod(m, txn, undefined);
         } catch (e) {
