@@ -24,7 +24,7 @@ import {
 import type { DpAction } from '../datapath/actions.ts';
 import { applyHeaderAction, HEADER_ACTIONS, POP_ACTIONS } from '../datapath/execute.ts';
 import {
-  type FieldSlot, fieldSlot, FLOW_KEY_BYTES, MPLS_TTL_OFFSET, NW_TTL_OFFSET, type Packet, parsePacket,
+  type FieldSlot, fieldSlot, FLOW_KEY_BYTES, MPLS_TTL_OFFSET, NW_TTL_OFFSET, type Packet, parsePacket, VLAN_COUNT_OFFSET,
 } from '../packet/index.ts';
 import type { Group } from './group-table.ts';
 import type { MacLearning } from './mac-learning.ts';
@@ -118,7 +118,7 @@ class Xlator {
   readonly mask = new Uint8Array(FLOW_KEY_BYTES);
   readonly credits: Credits = { rules: [], lookups: [], matches: [], groups: [], buckets: [] };
   cacheable = true;
-  /** A pop happened: the key may now hold fields the original key did not (see POP_ACTIONS). */
+  /** A pop may have uncovered fields the original key did not hold (see POP_ACTIONS). */
   private headersRevealed = false;
   private packet: Packet;
   private key = new Uint8Array(FLOW_KEY_BYTES);
@@ -264,7 +264,13 @@ class Xlator {
       this.mask[NW_TTL_OFFSET] = 0xff;
       this.mask[MPLS_TTL_OFFSET] = 0xff;
     }
-    if (POP_ACTIONS.has(action.type)) this.headersRevealed = true;
+    if (action.type === 'pop_vlan' && this.packet.layout.vlanCount <= 1) {
+      // Popping the only tag (or none) uncovers nothing the key lacks; the megaflow holds the
+      // tag count, so that a frame with more tags, whose inner tag would show, does not share it.
+      this.mask[VLAN_COUNT_OFFSET] = 0xff;
+    } else if (POP_ACTIONS.has(action.type)) {
+      this.headersRevealed = true;
+    }
     applyHeaderAction(this.packet, action);
     this.out.push(action);
     this.reparse();

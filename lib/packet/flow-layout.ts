@@ -45,15 +45,17 @@ const OXM_KEY_BYTES = FIELD_SLOTS.reduce((n, s) => n + s.bytes, 0);
 
 /**
  * Fields that are not OpenFlow match fields but that the datapath's megaflows may depend on
- * (Open vSwitch's flow->nw_ttl, the MPLS label stack entry's TTL and flow->nw_frag): dec_ttl
- * and friends behave differently when the TTL is 0 or 1, and a select group's hash leaves the
- * ports out of fragments.
+ * (Open vSwitch's flow->nw_ttl, the MPLS label stack entry's TTL, flow->nw_frag, and how many
+ * VLAN tags there are): dec_ttl and friends behave differently when the TTL is 0 or 1, a select
+ * group's hash leaves the ports out of fragments, and popping the only tag uncovers nothing.
  */
 export const NW_TTL_OFFSET = OXM_KEY_BYTES;
 export const MPLS_TTL_OFFSET = OXM_KEY_BYTES + 1;
 /** The IP fragment bits (FRAG_ANY, FRAG_LATER) of the packet's layout. */
 export const NW_FRAG_OFFSET = OXM_KEY_BYTES + 2;
-export const FLOW_KEY_BYTES = OXM_KEY_BYTES + 3;
+/** How many VLAN tags the frame has (capped at 255): what a pop_vlan uncovers depends on it. */
+export const VLAN_COUNT_OFFSET = OXM_KEY_BYTES + 3;
+export const FLOW_KEY_BYTES = OXM_KEY_BYTES + 4;
 const SLOT_BY_NAME = new Map<string, FieldSlot>(FIELD_SLOTS.map((s) => [s.name, s]));
 
 export function fieldSlot(name: OxmFieldName): FieldSlot {

@@ -10,7 +10,7 @@
  *   - buildFrame and badChecksums for tests.
  */
 export {
-  FIELD_SLOTS, fieldSlot, FLOW_KEY_BYTES, MPLS_TTL_OFFSET, NW_FRAG_OFFSET, NW_TTL_OFFSET, type FieldSlot,
+  FIELD_SLOTS, fieldSlot, FLOW_KEY_BYTES, MPLS_TTL_OFFSET, NW_FRAG_OFFSET, NW_TTL_OFFSET, type FieldSlot, VLAN_COUNT_OFFSET,
 } from './flow-layout.ts';
 export { FRAG_ANY, FRAG_LATER, type NetworkHeader, type Packet, PacketLayout } from './layout.ts';
 export { parsePacket, reparse } from './parse.ts';

@@ -35,7 +35,7 @@ import {
   OFPIEH_UNSEQ, OFPVID_PRESENT,
 } from '../../protocol/index.ts';
 import { copyBytes, get16, get32, put16, put32 } from './bytes.ts';
-import { fieldSlot, FLOW_KEY_BYTES, MPLS_TTL_OFFSET, NW_FRAG_OFFSET, NW_TTL_OFFSET } from './flow-layout.ts';
+import { fieldSlot, FLOW_KEY_BYTES, MPLS_TTL_OFFSET, NW_FRAG_OFFSET, NW_TTL_OFFSET, VLAN_COUNT_OFFSET } from './flow-layout.ts';
 import {
   ARP_ETH_HEADER_LEN, ETH_HEADER_LEN, ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_MIN, ETH_TYPE_OFFSET,
   ETH_TYPE_PBB, ETH_TYPE_RARP, FLOW_DL_TYPE_NONE, ICMP6_DATA_HEADER_LEN, ICMP_HEADER_LEN, IP_FRAG_OFF_MASK,
@@ -120,6 +120,7 @@ export function parsePacket(frame: Uint8Array, key: Uint8Array, inPort: number,
     type = get16(frame, at);
   }
   layout.vlanCount = vlans;
+  key[VLAN_COUNT_OFFSET] = Math.min(vlans, 255);
 
   /* The ethertype, as in parse_ethertype(): Ethernet II, or 802.3 with SNAP, or neither. */
   if (type >= ETH_TYPE_MIN) {

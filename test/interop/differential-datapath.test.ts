@@ -404,6 +404,14 @@ const SCENARIOS: Scenario[] = [
     steps: frames([['udp4Vlan', F.udp4Vlan], ['tcp4Vlan', F.tcp4Vlan], ['udp4QinQ (outer tag popped)', F.udp4QinQ], ['udp4 (untagged: p3)', F.udp4], ['mplsVlan', F.mplsVlan]]),
   },
   {
+    name: 'pop_vlan then goto_table: later tables see what is under the tag (the second pass from the cache)',
+    flows: ['table=0,priority=10,in_port=1,vlan_tci=0x1000/0x1000,actions=pop_vlan,goto_table:1', 'table=0,priority=5,in_port=1,actions=goto_table:1',
+      'table=1,priority=20,dl_vlan=100,actions=output:2', 'table=1,priority=10,vlan_tci=0/0x1000,ip,actions=output:3',
+      'table=1,priority=0,actions=output:4'],
+    steps: frames([['udp4Vlan: only tag popped, ip -> p3', F.udp4Vlan], ['tcp4Vlan -> p3', F.tcp4Vlan], ['udp4QinQ: inner tag 100 shows -> p2', F.udp4QinQ],
+      ['udp4: untagged, ip -> p3', F.udp4], ['arpReq: untagged, not ip -> p4', F.arpReq], ['mplsVlan: tag popped, not ip -> p4', F.mplsVlan]]),
+  },
+  {
     name: 'push_mpls 0x8847',
     flows: ['priority=10,in_port=1,actions=push_mpls:0x8847,output:2'],
     steps: frames([['udp4 (TTL 64, DSCP 0)', F.udp4], ['tcp4 (DSCP 10)', F.tcp4], ['udp4Vlan (TTL 17)', F.udp4Vlan], ['tcp6', F.tcp6], ['udp6', F.udp6],

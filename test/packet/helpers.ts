@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type OxmFieldName, oxmValueBytes, oxmValueFromBytes } from '../../protocol/index.ts';
 import { writePcap } from '../../protocol/pcap.ts';
-import { FIELD_SLOTS, fieldSlot, FLOW_KEY_BYTES, MPLS_TTL_OFFSET, NW_FRAG_OFFSET, NW_TTL_OFFSET } from '../../lib/packet/index.ts';
+import { FIELD_SLOTS, fieldSlot, FLOW_KEY_BYTES, MPLS_TTL_OFFSET, NW_FRAG_OFFSET, NW_TTL_OFFSET, VLAN_COUNT_OFFSET } from '../../lib/packet/index.ts';
 
 export const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(HERE, '../..');
@@ -29,11 +29,12 @@ export function keyFields(key: Uint8Array): Record<string, number | string> {
   if (key[NW_TTL_OFFSET] !== 0) out.nw_ttl = key[NW_TTL_OFFSET]!;
   if (key[MPLS_TTL_OFFSET] !== 0) out.mpls_ttl = key[MPLS_TTL_OFFSET]!;
   if (key[NW_FRAG_OFFSET] !== 0) out.nw_frag = key[NW_FRAG_OFFSET]!;
+  if (key[VLAN_COUNT_OFFSET] !== 0) out.vlan_count = key[VLAN_COUNT_OFFSET]!;
   return out;
 }
 
 /** The key a packet with exactly these field values (others zero) has. */
-export function expectedKey(fields: FieldValues, nwTtl = 0, mplsTtl = 0, nwFrag = 0): Uint8Array {
+export function expectedKey(fields: FieldValues, nwTtl = 0, mplsTtl = 0, nwFrag = 0, vlanCount = 0): Uint8Array {
   const key = new Uint8Array(FLOW_KEY_BYTES);
   for (const [name, value] of Object.entries(fields) as [OxmFieldName, number | string][]) {
     key.set(oxmValueBytes(name, value), fieldSlot(name).offset);
@@ -41,7 +42,19 @@ export function expectedKey(fields: FieldValues, nwTtl = 0, mplsTtl = 0, nwFrag 
   key[NW_TTL_OFFSET] = nwTtl;
   key[MPLS_TTL_OFFSET] = mplsTtl;
   key[NW_FRAG_OFFSET] = nwFrag;
+  key[VLAN_COUNT_OFFSET] = vlanCount;
   return key;
+}
+
+/** The VLAN tags (802.1Q or 802.1ad TPIDs) at the front of a frame, each with its 4 bytes and a type after it. */
+export function vlanTags(frame: Uint8Array): number {
+  let n = 0;
+  for (let at = 12; frame.length - at >= 6; at += 4) {
+    const tpid = (frame[at]! << 8) | frame[at + 1]!;
+    if (tpid !== 0x8100 && tpid !== 0x88a8) break;
+    n++;
+  }
+  return n;
 }
 
 /** The OXM wire form of a value, as set-field actions carry it. */

@@ -7,7 +7,7 @@
  */
 import t from 'tap';
 import { FLOW_KEY_BYTES, parsePacket } from '../../lib/packet/index.ts';
-import { expectedKey, type FieldValues, keyFields, oskenUnavailable, runPython } from './helpers.ts';
+import { expectedKey, type FieldValues, keyFields, oskenUnavailable, runPython, vlanTags } from './helpers.ts';
 
 interface OskenFrame {
   name: string;
@@ -28,7 +28,7 @@ t.test('os-ken frames parse to the expected flow keys', { skip }, async (t) => {
   for (const frame of frames) {
     const data = Buffer.from(frame.hex, 'hex');
     parsePacket(data, key, IN_PORT);
-    const want = expectedKey({ ...frame.fields, in_port: IN_PORT, in_phy_port: IN_PORT }, frame.nw_ttl, frame.mpls_ttl, frame.nw_frag);
+    const want = expectedKey({ ...frame.fields, in_port: IN_PORT, in_phy_port: IN_PORT }, frame.nw_ttl, frame.mpls_ttl, frame.nw_frag, vlanTags(data));
     t.same(keyFields(key), keyFields(want), frame.name);
     t.ok(Buffer.from(key).equals(Buffer.from(want)), `${frame.name}: key bytes`);
   }

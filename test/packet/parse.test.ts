@@ -8,7 +8,7 @@ import {
   buildFrame, FLOW_KEY_BYTES, FRAG_ANY, FRAG_LATER, type PacketLayout, PacketLayout as Layout, parsePacket,
 } from '../../lib/packet/index.ts';
 import { OFPIEH_DEST, OFPIEH_FRAG, OFPIEH_HOP, OFPIEH_ROUTER } from '../../protocol/index.ts';
-import { expectedKey, type FieldValues, keyFields } from './helpers.ts';
+import { expectedKey, type FieldValues, keyFields, vlanTags } from './helpers.ts';
 
 const SRC = '00:00:00:00:00:01';
 const DST = '00:00:00:00:00:02';
@@ -222,7 +222,7 @@ t.test('edge cases and layouts', async (t) => {
   const key = new Uint8Array(FLOW_KEY_BYTES);
   for (const row of ROWS) {
     const layout = parsePacket(row.frame, key, 3);
-    const want = expectedKey({ ...row.fields, in_port: 3, in_phy_port: 3 }, row.nwTtl ?? 0, row.mplsTtl ?? 0, row.layout?.fragment ?? 0);
+    const want = expectedKey({ ...row.fields, in_port: 3, in_phy_port: 3 }, row.nwTtl ?? 0, row.mplsTtl ?? 0, row.layout?.fragment ?? 0, vlanTags(row.frame));
     t.same(keyFields(key), keyFields(want), row.name);
     t.ok(Buffer.from(key).equals(Buffer.from(want)), `${row.name}: key bytes`);
     for (const [name, value] of Object.entries(row.layout ?? {})) {

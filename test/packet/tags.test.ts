@@ -87,7 +87,7 @@ t.test('push_mpls / pop_mpls', async (t) => {
   t.equal(v4.data.readUInt16BE(16), 0x8847, 'ethertype after the VLAN tag');
   t.equal(v4.data.readUInt32BE(18), 0x00000100 | 33, 'label 0, TC 0, BOS 1, TTL from IPv4');
   t.same(fields(v4), {
-    in_port: 1, in_phy_port: 1, eth_dst: C_DST, eth_src: C_SRC, eth_type: 0x8847, vlan_vid: 0x1009, mpls_bos: 1, mpls_ttl: 33,
+    in_port: 1, in_phy_port: 1, eth_dst: C_DST, eth_src: C_SRC, eth_type: 0x8847, vlan_vid: 0x1009, mpls_bos: 1, mpls_ttl: 33, vlan_count: 1,
   });
   layoutIsFresh(t, v4, 'push on IPv4');
   oskenFrames.push({
