@@ -39,7 +39,6 @@ interface WantedInterface {
 }
 
 const scalar = (d: Datum | undefined): Atom | undefined => (d as Atom[] | undefined)?.[0];
-const strings = (d: Datum | undefined): string[] => ((d ?? []) as Atom[]).map(String);
 const uuids = (d: Datum | undefined): string[] => ((d ?? []) as Atom[]).filter(isUuid).map((a) => a.uuid);
 const smap = (d: Datum | undefined): Record<string, string> => Object.fromEntries(((d ?? []) as Array<[Atom, Atom]>).map(([k, v]) => [String(k), String(v)]));
 

@@ -17,7 +17,7 @@
  * table-miss rule (priority 0, empty match) is reported as OFPR_NO_MATCH.
  */
 import {
-  type Action, type Instruction, OFPP_ALL, OFPP_ANY, OFPP_CONTROLLER, OFPP_FLOOD, OFPP_IN_PORT, OFPP_LOCAL, OFPP_NORMAL,
+  type Action, type Instruction, OFPP_ALL, OFPP_ANY, OFPP_CONTROLLER, OFPP_FLOOD, OFPP_IN_PORT, OFPP_NORMAL,
   OFPP_TABLE, OFPPC_NO_FWD, OFPPC_NO_PACKET_IN, OFPPC_PORT_DOWN, OFPPS_LINK_DOWN, OFPR_ACTION, OFPR_INVALID_TTL,
   OFPR_NO_MATCH, OFPGT_ALL, OFPGT_FF, OFPGT_INDIRECT, OFPGT_SELECT, oxmValueBytes, formatMac,
 } from '../../protocol/index.ts';
@@ -69,11 +69,12 @@ export interface XlateInput {
 
 /** Deepest chain of group buckets, resubmits through OFPP_TABLE, and NORMAL floods. */
 const MAX_DEPTH = 64;
-const INSTRUCTION_ORDER: Record<Instruction['type'], number> = {
+/** The order in which a rule's instructions run, whatever order they were given in. */
+export const INSTRUCTION_ORDER: Record<Instruction['type'], number> = {
   meter: 0, apply_actions: 1, clear_actions: 2, write_actions: 3, write_metadata: 4, goto_table: 5, experimenter: 6,
 };
 /** The action set's execution order (OpenFlow 1.3 section 5.10). */
-const ACTION_SET_ORDER: Array<Action['type']> = [
+export const ACTION_SET_ORDER: Array<Action['type']> = [
   'copy_ttl_in', 'pop_vlan', 'pop_mpls', 'pop_pbb', 'push_mpls', 'push_pbb', 'push_vlan', 'copy_ttl_out',
   'dec_mpls_ttl', 'dec_nw_ttl', 'set_mpls_ttl', 'set_nw_ttl', 'set_field', 'set_queue', 'group', 'output',
 ];

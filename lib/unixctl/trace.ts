@@ -13,7 +13,7 @@
  * actions.
  */
 import {
-  type Action, formatMac, type Instruction, OFPP_NORMAL, oxmValueBytes,
+  type Action, formatMac, OFPP_NORMAL, oxmValueBytes,
 } from '../../protocol/index.ts';
 import { applyHeaderAction, type DpAction, HEADER_ACTIONS } from '../datapath/index.ts';
 import type { Ofproto } from '../ofproto/index.ts';
@@ -21,7 +21,7 @@ import type { Group } from '../ofproto/group-table.ts';
 import type { Rule } from '../ofproto/rule.ts';
 import type { MacLearning } from '../ofproto/mac-learning.ts';
 import { readOnlyXlateBridge } from '../ofproto/xlate-dry-run.ts';
-import { type Translation, xlate } from '../ofproto/xlate.ts';
+import { ACTION_SET_ORDER, INSTRUCTION_ORDER, type Translation, xlate } from '../ofproto/xlate.ts';
 import { fieldSlot, FLOW_KEY_BYTES, MPLS_TTL_OFFSET, NW_TTL_OFFSET, type Packet, parsePacket } from '../packet/index.ts';
 import { formatAction, formatDpActions, formatFlow, formatInstruction, formatMatch, formatPort } from './flow-format.ts';
 import type { TraceFlow } from './flow-parse.ts';
@@ -55,14 +55,6 @@ export interface TraceReport {
   datapathActions: string;
 }
 
-const INSTRUCTION_ORDER: Record<Instruction['type'], number> = {
-  meter: 0, apply_actions: 1, clear_actions: 2, write_actions: 3, write_metadata: 4, goto_table: 5, experimenter: 6,
-};
-/** The action set's execution order (OpenFlow 1.3 section 5.10), as xlate runs it. */
-const ACTION_SET_ORDER: Array<Action['type']> = [
-  'copy_ttl_in', 'pop_vlan', 'pop_mpls', 'pop_pbb', 'push_mpls', 'push_pbb', 'push_vlan', 'copy_ttl_out',
-  'dec_mpls_ttl', 'dec_nw_ttl', 'set_mpls_ttl', 'set_nw_ttl', 'set_field', 'set_queue', 'group', 'output',
-];
 const ETH_DST = fieldSlot('eth_dst');
 const VLAN_VID = fieldSlot('vlan_vid');
 
