@@ -8,16 +8,7 @@ import {
   Classifier, type ClassifierRule, fieldSlot, FLOW_KEY_BYTES, keyMatches, matchToMaskedKey, maskedKeyToMatch,
 } from '../../lib/classifier/index.ts';
 import type { Match } from '../../protocol/index.ts';
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../helpers/prng.ts';
 
 interface TestRule extends ClassifierRule { id: number }
 

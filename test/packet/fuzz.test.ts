@@ -13,16 +13,7 @@ import {
   setField, setMplsTtl, setNwTtl, symmetricL3L4Hash, symmetricL4Hash,
 } from '../../lib/packet/index.ts';
 import type { OxmFieldName } from '../../protocol/index.ts';
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../helpers/prng.ts';
 
 const V4 = { src: '10.0.0.1', dst: '10.0.0.2' };
 const V6 = { src: '2001:db8::1', dst: '2001:db8::2' };

@@ -11,19 +11,9 @@ import {
   OfpFramingError, OFPBRC_BAD_LEN, OFPBRC_BAD_TYPE, OFPBRC_BAD_VERSION, OFPET_BAD_REQUEST, OFPT_ERROR, OFPT_HELLO,
 } from '../../protocol/index.ts';
 import { readCorpusFiles } from '../helpers/corpus.ts';
+import { prng } from '../helpers/prng.ts';
 
 const MUTATIONS = 100_000;
-
-/** mulberry32: a small seeded PRNG, so that a failure can be reproduced from its iteration number. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Mutation = { name: string; bytes: Buffer; mustFail?: { errType: number; code: number } };
 

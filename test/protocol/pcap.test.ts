@@ -30,6 +30,7 @@ import {
   type PcapRecord,
   type TcpEndpoint,
 } from '../../protocol/pcap.ts';
+import { prng } from '../helpers/prng.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURES = resolve(REPO_ROOT, '../shared/fixtures/oftest-ovs31');
@@ -777,18 +778,6 @@ t.test('malformed captures throw PcapFormatError with a code', async (t) => {
   }
   t.ok(new PcapFormatError('PCAP_TRUNCATED', 'x') instanceof Error, 'PcapFormatError is an Error');
 });
-
-/** mulberry32: a small deterministic PRNG, so failures reproduce. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let x = state;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(original: Buffer, random: () => number): Buffer {
   const pick = (n: number): number => Math.floor(random() * n);
