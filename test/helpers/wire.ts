@@ -94,6 +94,21 @@ export class Wire {
   }
 }
 
+/**
+ * Connects to a port's stream socket as its peer would, writes `frames` in the dummy framing
+ * and closes: for a test that only feeds a port and reads the result elsewhere.
+ */
+export async function sendFrames(socketPath: string, frames: Buffer[]): Promise<void> {
+  const socket = createConnection(socketPath);
+  await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+  for (const frame of frames) {
+    const length = Buffer.alloc(2);
+    length.writeUInt16BE(frame.length);
+    socket.write(Buffer.concat([length, frame]));
+  }
+  await new Promise<void>((resolve) => socket.end(resolve));
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -15,11 +15,11 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startOfswitchd, waitFor } from '../helpers/ofswitchd.ts';
+import { sendFrames } from '../helpers/wire.ts';
 
 const OFS_APPCTL = fileURLToPath(new URL('../../bin/ofs-appctl', import.meta.url));
 const OVS_OFCTL = '/usr/bin/ovs-ofctl';
@@ -30,18 +30,6 @@ interface Run { status: number | null; out: string; err: string }
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Run {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 30_000, env });
   return { status: r.status, out: r.stdout, err: r.stderr };
-}
-
-/** Sends frames into a stream port the way its peer would: a 2-byte big-endian length, then the frame. */
-async function sendFrames(socketPath: string, frames: Buffer[]): Promise<void> {
-  const socket = createConnection(socketPath);
-  await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
-  for (const frame of frames) {
-    const length = Buffer.alloc(2);
-    length.writeUInt16BE(frame.length);
-    socket.write(Buffer.concat([length, frame]));
-  }
-  await new Promise<void>((resolve) => socket.end(resolve));
 }
 
 /** An Ethernet frame: destination, source, ethertype 0x88b5 and a few bytes. */

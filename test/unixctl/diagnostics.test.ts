@@ -14,11 +14,11 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OFSWITCHD, startOfswitchd, waitFor } from '../helpers/ofswitchd.ts';
+import { sendFrames } from '../helpers/wire.ts';
 
 const OFS_APPCTL = fileURLToPath(new URL('../../bin/ofs-appctl', import.meta.url));
 const OVS_OFCTL = '/usr/bin/ovs-ofctl';
@@ -28,17 +28,6 @@ const run = (cmd: string, args: string[]): Run => {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 30_000 });
   return { status: r.status, out: r.stdout, err: r.stderr };
 };
-
-async function sendFrames(socketPath: string, frames: Buffer[]): Promise<void> {
-  const socket = createConnection(socketPath);
-  await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
-  for (const f of frames) {
-    const length = Buffer.alloc(2);
-    length.writeUInt16BE(f.length);
-    socket.write(Buffer.concat([length, f]));
-  }
-  await new Promise<void>((resolve) => socket.end(resolve));
-}
 
 const frame = (dst: string, src: string): Buffer => Buffer.concat([
   Buffer.from(dst.replace(/:/g, ''), 'hex'), Buffer.from(src.replace(/:/g, ''), 'hex'), Buffer.from([0x88, 0xb5]), Buffer.alloc(46, 0xab),
