@@ -41,10 +41,10 @@ export function dealHashValues(weights: readonly number[]): number[] | undefined
 
 /**
  * The bucket a packet with flow `key` takes, or -1 when none is live. `table` is the group's
- * dealHashValues(); `mask` collects the fields the choice depended on.
+ * dealHashValues() of the buckets' weights; `mask` collects the fields the choice depended on.
  */
 export function pickSelectBucket(
-  weights: readonly number[], table: readonly number[] | undefined, key: Uint8Array, mask: Uint8Array,
+  buckets: ReadonlyArray<{ weight: number }>, table: readonly number[] | undefined, key: Uint8Array, mask: Uint8Array,
   isLive: (bucket: number) => boolean,
 ): number {
   if (table) {
@@ -59,7 +59,7 @@ export function pickSelectBucket(
   const basis = symmetricL4Hash(key, 0, mask);
   let best = -1;
   let bestScore = 0;
-  weights.forEach((weight, bucket) => {
+  buckets.forEach(({ weight }, bucket) => {
     if (!isLive(bucket)) return;
     // Open vSwitch numbers an OpenFlow 1.3 group's buckets from 0 in order.
     const score = (hashInt(bucket, basis) & 0xffff) * weight;

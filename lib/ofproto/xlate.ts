@@ -386,8 +386,7 @@ class Xlator {
 
   /** Open vSwitch's choice: by the flow's hash, weighted, among live buckets. */
   private selectBucket(group: Group): number {
-    const weights = group.buckets.map((b) => b.weight);
-    return pickSelectBucket(weights, group.selectTable, this.key, this.mask, (i) => this.bucketIsLive(group, i, 0));
+    return pickSelectBucket(group.buckets, group.selectTable, this.key, this.mask, (i) => this.bucketIsLive(group, i, 0));
   }
 
   /** A bucket runs on a copy of the packet: what it changes does not leak out of the group. */

@@ -96,13 +96,13 @@ t.test('picking a bucket', async (t) => {
   const key = keyOf(TCP4);
   const table = dealHashValues([1, 1, 1])!;
   const first = table[symmetricL3L4Hash(key) & 15]!;
-  const pick = (live: (b: number) => boolean): number => pickSelectBucket([1, 1, 1], table, key, new Uint8Array(FLOW_KEY_BYTES), live);
+  const pick = (live: (b: number) => boolean): number => pickSelectBucket([1, 1, 1].map((weight) => ({ weight })), table, key, new Uint8Array(FLOW_KEY_BYTES), live);
   t.equal(pick(() => true), first, 'the hash indexes the table');
   const next = table[(symmetricL3L4Hash(key) + 1) & 15]!;
   t.equal(pick((b) => b !== first), next, 'a dead bucket: the next table entry');
   t.equal(pick(() => false), -1, 'no live bucket: none');
   const scored = (live: (b: number) => boolean): number =>
-    pickSelectBucket([1, 1000, 1000], undefined, key, new Uint8Array(FLOW_KEY_BYTES), live);
+    pickSelectBucket([1, 1000, 1000].map((weight) => ({ weight })), undefined, key, new Uint8Array(FLOW_KEY_BYTES), live);
   const slow = scored(() => true);
   t.ok(slow === 1 || slow === 2, `slow path: a heavy bucket (${slow})`);
   t.equal(scored((b) => b !== slow), 3 - slow, 'slow path, the winner dead: the other heavy bucket');
