@@ -35,7 +35,7 @@ const RESERVED_OUTPUTS = new Set([OFPP_IN_PORT, OFPP_TABLE, OFPP_NORMAL, OFPP_FL
 /** ONF's OpenFlow 1.3 code for OFPBIC_DUP_INST (an OpenFlow 1.4 error), as Open vSwitch sends it. */
 const ONFERR_DUP_INSTRUCTION = 2600;
 /** Fields a set-field may not write: the physical port and the extension headers seen. */
-const READ_ONLY = new Set<OxmFieldName>(['in_phy_port', 'ipv6_exthdr']);
+export const READ_ONLY_FIELDS = new Set<OxmFieldName>(['in_phy_port', 'ipv6_exthdr']);
 /** VLAN tags a packet may carry at once. */
 const MAX_VLAN_HEADERS = 2;
 
@@ -67,7 +67,7 @@ export function checkActionList(actions: Action[]): void {
         break;
       case 'set_field':
         if (a.field.field === 'opaque') badAction(OFPBAC_BAD_SET_ARGUMENT, 'set-field of a field this switch does not have');
-        if (READ_ONLY.has(a.field.field)) badAction(OFPBAC_BAD_SET_ARGUMENT, `${a.field.field} cannot be set`);
+        if (READ_ONLY_FIELDS.has(a.field.field)) badAction(OFPBAC_BAD_SET_ARGUMENT, `${a.field.field} cannot be set`);
         if (a.field.field === 'vlan_vid' && !(a.field.value & OFPVID_PRESENT)) badAction(OFPBAC_BAD_SET_ARGUMENT, 'vlan_vid without OFPVID_PRESENT');
         break;
       case 'experimenter':

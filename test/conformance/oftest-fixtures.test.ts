@@ -10,8 +10,7 @@
  * frame (hex), and by the waits that timed out. Then the totals by outcome and the time taken.
  *
  * Asserted: every fixture Open vSwitch passes (verdict "pass") replays identically, one
- * assertion per fixture, but for the few KNOWN_DIFFERENCES, whose first difference must be the
- * one documented, so that a failure names the fixture and its first difference.
+ * assertion per fixture, so that a failure names the fixture and its first difference.
  * bsn_* fixtures (Big Switch extensions, which ofswitch refuses like any unknown experimenter)
  * are reported as "extension not supported" and not compared; fixtures Open vSwitch fails or
  * could not run are reported only.
@@ -41,26 +40,6 @@ const TWICE = [
   'groups.SelectFwdSpread',
 ];
 
-/**
- * Fixtures Open vSwitch passes on which ofswitch differs on purpose or by an open choice, each
- * with the first difference it must show (so that any other difference still fails) and why.
- */
-const KNOWN_DIFFERENCES: Record<string, { first: RegExp; why: string }> = {
-  'basic.GroupFeaturesStats': {
-    first: /^differs: control message #3 \(multipart_reply group_features\): body\.actions\[0\]: expected 67076097, got 268408833$/,
-    why: 'ofswitch also supports and advertises COPY_TTL_OUT/IN and PUSH/POP_PBB in groups',
-  },
-  'basic.MeterFeaturesStats': {
-    first: /^differs: control message #3 \(multipart_reply meter_features\): body\.bandTypes: expected 2, got 6$/,
-    why: 'ofswitch also supports and advertises DSCP_REMARK bands',
-  },
-  'basic.TableFeaturesStats': {
-    first: /^differs: control message #3 \(multipart_reply table_features\): body\.tables\[0\]\.properties\[2\]\.actions\[1\]\.type: expected 15, got 11$/,
-    why: 'the extra actions above (COPY_TTL_OUT first); after them, OVS lists its Nicira (NXM) fields, which ofswitch does not match on, '
-      + 'orders fields its own way, and calls eth_type, ip_proto and mpls_bos not settable',
-  },
-};
-
 function reportLines(r: FixtureReport): string[] {
   return [`${r.test} [${r.verdict}] ${r.line}`, ...(r.outcome === 'differs' ? r.detail.map((d) => `    ${d}`) : [])];
 }
@@ -77,7 +56,6 @@ t.test('OFTest fixtures replay on ofswitchd as recorded on Open vSwitch 3.1', { 
     for (const line of reportLines(r)) t.comment(line);
     if (r.verdict !== 'pass') continue;
     if (r.outcome === 'extension not supported') t.pass(`${r.test}: extension not supported, not compared`);
-    else if (KNOWN_DIFFERENCES[r.test]) t.match(r.line, KNOWN_DIFFERENCES[r.test]!.first, `${r.test}: known difference (${KNOWN_DIFFERENCES[r.test]!.why})`);
     else t.equal(r.line, 'identical', r.test);
   }
   const counts = outcomeCounts(reports);
