@@ -44,18 +44,6 @@ const KNOWN_DIFFERENCES: Record<string, { first: RegExp; why: string }> = {
     first: /^differs: control message #5 \(error\): data: expected "04040068/,
     why: 'the error for a bundled message that fails at commit: OVS copies the whole BUNDLE_ADD into its data, ofswitch the bundled message',
   },
-  'group.features_and_unknown_group': {
-    first: /^differs: control message #4 \(multipart_reply group_features\): body\.actions\[0\]: expected 67076097, got 268408833$/,
-    why: 'ofswitch also supports COPY_TTL_OUT/IN and PUSH/POP_PBB in groups (as for basic.GroupFeaturesStats)',
-  },
-  'meter.features_and_kbps': {
-    first: /^differs: control message #4 \(multipart_reply meter_features\): body\.bandTypes: expected 2, got 6$/,
-    why: 'ofswitch also supports DSCP_REMARK bands (as for basic.MeterFeaturesStats)',
-  },
-  'table.features_request': {
-    first: /^differs: control message #3 \(multipart_reply table_features\): body\.tables\[0\]\.properties\[2\]\.actions\[1\]\.type: expected 15, got 11$/,
-    why: 'contents differ (as for basic.TableFeaturesStats): extra actions, then Nicira fields and field order',
-  },
   'group.all_under_traffic': {
     first: /^differs: p4 frame #1: first differing byte at offset 12 \(expected 46 bytes, got 42\)/,
     why: 'OVS quirk: set_field vlan_vid on an untagged frame pushes an 802.1Q tag; ofswitch leaves the frame untagged',
