@@ -24,7 +24,8 @@ import {
 import type { DpAction } from '../datapath/actions.ts';
 import { applyHeaderAction, HEADER_ACTIONS, POP_ACTIONS } from '../datapath/execute.ts';
 import {
-  type FieldSlot, fieldSlot, FLOW_KEY_BYTES, MPLS_TTL_OFFSET, NW_TTL_OFFSET, type Packet, parsePacket, VLAN_COUNT_OFFSET,
+  ETH_TYPE_VLAN_8021Q, type FieldSlot, fieldSlot, FLOW_KEY_BYTES, MPLS_TTL_OFFSET, NW_TTL_OFFSET, type Packet, parsePacket,
+  VLAN_COUNT_OFFSET,
 } from '../packet/index.ts';
 import type { Group } from './group-table.ts';
 import type { MacLearning } from './mac-learning.ts';
@@ -247,6 +248,12 @@ class Xlator {
             this.writePipelineFields();
             break;
           }
+          if (a.field.field === 'vlan_vid' && this.untagged()) {
+            // Open vSwitch writes the VID of an untagged frame into a new 802.1Q tag (PCP 0); a
+            // PCP alone needs a tag there (vlan_pcp has a VLAN prerequisite, vlan_vid none).
+            // Flows cannot get here (their match must have a VLAN); group buckets and packet-outs can.
+            this.header({ type: 'push_vlan', ethertype: ETH_TYPE_VLAN_8021Q });
+          }
           this.header({ type: 'set_field', field: a.field.field, value: oxmValueBytes(a.field.field, a.field.value) });
           break;
         default:
@@ -254,6 +261,12 @@ class Xlator {
       }
     }
     return true;
+  }
+
+  /** Whether the frame has no VLAN tag; the megaflow then depends on whether it has one. */
+  private untagged(): boolean {
+    unwildcard(this.mask, VLAN_VID.offset, VLAN_VID.bytes);
+    return this.packet.layout.vlanCount === 0;
   }
 
   /** Applies a header rewrite to the working packet and emits it for the datapath. */

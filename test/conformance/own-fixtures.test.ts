@@ -44,10 +44,6 @@ const KNOWN_DIFFERENCES: Record<string, { first: RegExp; why: string }> = {
     first: /^differs: control message #5 \(error\): data: expected "04040068/,
     why: 'the error for a bundled message that fails at commit: OVS copies the whole BUNDLE_ADD into its data, ofswitch the bundled message',
   },
-  'group.all_under_traffic': {
-    first: /^differs: p4 frame #1: first differing byte at offset 12 \(expected 46 bytes, got 42\)/,
-    why: 'OVS quirk: set_field vlan_vid on an untagged frame pushes an 802.1Q tag; ofswitch leaves the frame untagged',
-  },
   'group.delete_removes_flows': {
     first: /^differs: control message #5 \(barrier_reply vs flow_removed\)/,
     why: 'order: OVS sends the FLOW_REMOVED caused by a GROUP_MOD delete after the following BARRIER_REPLY, ofswitch before it',

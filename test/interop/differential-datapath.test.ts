@@ -514,6 +514,13 @@ const SCENARIOS: Scenario[] = [
     steps: frames([['udp4', F.udp4], ['tcp4', F.tcp4], ['ttl1 (dec_ttl in a bucket)', F.ttl1], ['tcp6', F.tcp6]]),
   },
   {
+    name: 'group ALL: set_field vlan_vid / vlan_pcp in a bucket, on tagged and untagged frames (a VID gives an untagged frame a tag, a PCP alone does not)',
+    groups: ['group_id=5,type=all,bucket=set_field:4101->vlan_vid,output:2,bucket=set_field:6->vlan_pcp,output:3,'
+      + 'bucket=set_field:4102->vlan_vid,set_field:2->vlan_pcp,output:4'],
+    flows: ['priority=10,in_port=1,actions=group:5'],
+    steps: frames([['udp4', F.udp4], ['tcp4Vlan', F.tcp4Vlan], ['udp4QinQ', F.udp4QinQ], ['arpReq', F.arpReq]]),
+  },
+  {
     name: 'group INDIRECT, and a chain of groups',
     groups: ['group_id=2,type=indirect,bucket=set_field:172.16.0.1->ip_src,output:3', 'group_id=3,type=all,bucket=group:2,bucket=output:4'],
     flows: ['priority=10,in_port=1,udp,actions=group:2', 'priority=10,in_port=1,tcp,actions=group:3,set_field:5->ip_dscp,output:2'],
