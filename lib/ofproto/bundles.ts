@@ -27,13 +27,18 @@ export function bundleError(code: number, detail: string): OfpError {
   return new OfpError(OFPET_EXPERIMENTER, ONF_BUNDLE_ERROR_BASE + code, detail, ONF_EXPERIMENTER_ID);
 }
 
+/** An ONF BUNDLE_ADD's header before the bundled message: ofp_header, experimenter, exp_type, bundle_id, pad, flags. */
+const BUNDLE_ADD_HEADER_LEN = 24;
+
 /**
- * A bundled message with its original bytes (for the error of a failing one) and, for a
- * flow-mod, the flow key its match was checked with when it was added (reused at commit).
+ * A bundled message with its own bytes, the BUNDLE_ADD that carried it (a message failing at
+ * commit is answered with that, as Open vSwitch does) and, for a flow-mod, the flow key its
+ * match was checked with when it was added (reused at commit).
  */
 export interface BundledMessage {
   message: OfpMessage;
   raw: Buffer;
+  addRaw: Buffer;
   key?: MaskedKey;
 }
 
@@ -91,7 +96,7 @@ export class BundleSet {
         } catch (e) {
           if (!(e instanceof BundleCommitError)) throw e;
           const failed = bundle.messages[e.index]!;
-          host.sendError(e.error, failed.raw, failed.message.xid);
+          host.sendError(e.error, failed.addRaw, failed.message.xid);
           throw bundleError(OFPBFC_MSG_FAILED, e.message);
         }
         break;
@@ -117,14 +122,17 @@ export class BundleSet {
   }
 
   /**
-   * Adds a message; `innerRaw` is its own encoding, echoed if it fails at commit. `check`
-   * refuses it (throws) or returns the flow key of a flow-mod's match.
+   * Adds a message; `addRaw` is the BUNDLE_ADD's encoding, which holds the message's own.
+   * `check` refuses it (throws) or returns the flow key of a flow-mod's match.
    */
-  add(m: BundleAdd, innerRaw: Buffer, check: (message: OfpMessage, raw: Buffer) => MaskedKey | undefined): void {
+  add(m: BundleAdd, addRaw: Buffer, check: (message: OfpMessage, raw: Buffer) => MaskedKey | undefined): void {
     if (m.flags & ~KNOWN_FLAGS) throw bundleError(OFPBFC_BAD_FLAGS, `bundle flags 0x${m.flags.toString(16)}`);
     if (!BUNDLEABLE.has(m.message.type)) throw bundleError(OFPBFC_MSG_UNSUP, `${m.message.type} cannot be bundled`);
     if (m.message.xid !== m.xid) throw bundleError(OFPBFC_MSG_BAD_XID, 'bundled message xid differs from the bundle add');
-    const key = check(m.message, innerRaw);
+    // A copy: the bytes may be a view into a socket buffer that is reused.
+    const copy = Buffer.from(addRaw);
+    const raw = copy.subarray(BUNDLE_ADD_HEADER_LEN, BUNDLE_ADD_HEADER_LEN + copy.readUInt16BE(BUNDLE_ADD_HEADER_LEN + 2));
+    const key = check(m.message, raw);
     let bundle = this.bundles.get(m.bundleId);
     if (!bundle) {
       bundle = { flags: m.flags, closed: false, messages: [] };
@@ -132,7 +140,6 @@ export class BundleSet {
     } else {
       this.refuseIfUnfit(m.bundleId, bundle, m.flags);
     }
-    // Keep a copy: the bytes may be a view into a socket buffer that is reused.
-    bundle.messages.push({ message: m.message, raw: Buffer.from(innerRaw), ...(key ? { key } : {}) });
+    bundle.messages.push({ message: m.message, raw, addRaw: copy, ...(key ? { key } : {}) });
   }
 }

@@ -45,8 +45,6 @@ const log = new Vlog('ofproto');
 export const PKTBUF_CNT = 256;
 /** Flow tables: 0..253, as Open vSwitch reports (table 254 is reserved, 255 means "all"). */
 export const N_TABLES = 254;
-/** ofp_header, experimenter id and type, bundle id, padding and flags before a bundled message. */
-const BUNDLE_ADD_HEADER_LEN = 24;
 const CAPABILITIES = OFPC_FLOW_STATS | OFPC_TABLE_STATS | OFPC_PORT_STATS | OFPC_GROUP_STATS | OFPC_QUEUE_STATS;
 /** How often rule timeouts are checked: well within the 1 s the issue allows. */
 const EXPIRY_INTERVAL_MS = 100;
@@ -406,8 +404,7 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
         });
         return;
       case 'bundle_add':
-        // The bundled message's own bytes sit inside the BUNDLE_ADD, after its 24-byte header.
-        this.bundles(conn).add(m, raw ? raw.subarray(BUNDLE_ADD_HEADER_LEN, BUNDLE_ADD_HEADER_LEN + raw.readUInt16BE(BUNDLE_ADD_HEADER_LEN + 2)) : encodeMessage(m.message), (inner, innerRaw) => {
+        this.bundles(conn).add(m, raw ?? encodeMessage(m), (inner, innerRaw) => {
           if (inner.type === 'packet_out') refuse(OFPBRC_BAD_TYPE, 'packet_out is not supported yet');
           if (inner.type !== 'flow_mod') return undefined;
           const key = flowModKey(inner, innerRaw);

@@ -40,10 +40,6 @@ const KNOWN_OFCTL_ABORTS = new Set(['table.features_request']);
  * difference (any other difference still fails) and why: ofswitch's choices and OVS quirks.
  */
 const KNOWN_DIFFERENCES: Record<string, { first: RegExp; why: string }> = {
-  'bundle.atomic_commit_fails': {
-    first: /^differs: control message #5 \(error\): data: expected "04040068/,
-    why: 'the error for a bundled message that fails at commit: OVS copies the whole BUNDLE_ADD into its data, ofswitch the bundled message',
-  },
   'group.delete_removes_flows': {
     first: /^differs: control message #5 \(barrier_reply vs flow_removed\)/,
     why: 'order: OVS sends the FLOW_REMOVED caused by a GROUP_MOD delete after the following BARRIER_REPLY, ofswitch before it',
