@@ -25,8 +25,8 @@ export type {
   FlowStats, GroupDesc, GroupStats, MeterConfig, MeterStats, MultipartReplyBody, MultipartRequestBody,
   MultipartType, PortStats, QueueStats, TableStats,
 } from './multipart.ts';
-export { MULTIPART_TYPE_CODES, multipartTypeName } from './multipart.ts';
+export { encodeFlowStats, MULTIPART_TYPE_CODES, multipartTypeName } from './multipart.ts';
 export * from './messages.ts';
 export { OfpFramer, OfpFramingError } from './framer.ts';
-export { encodeMultipartReply, MultipartAssembler, splitMultipart } from './multipart-split.ts';
+export { encodeMultipartReply, MultipartAssembler, MultipartReplyWriter, splitMultipart } from './multipart-split.ts';
 export { formatIpv4, formatIpv6, formatMac } from './addresses.ts';

@@ -60,40 +60,70 @@ export function splitMultipart<M extends MultipartMessage>(m: M, maxLen = OFP_MA
 const MULTIPART_HEADER_LEN = 16;
 
 /**
+ * Writes a long multipart reply part by part: the caller writes each element into `w` and
+ * calls mark() after it; a part goes to `send` as soon as the next element would not fit in
+ * it, so that the first parts are on their way while later ones are still being encoded, and
+ * only one part is held at a time. The parts are those splitMultipart() would give.
+ */
+export class MultipartReplyWriter {
+  readonly w = new WireWriter(4096);
+  /** Where the last whole element ends in `w`. */
+  private elementsEnd = 0;
+  private readonly room: number;
+
+  constructor(
+    private readonly header: Pick<MultipartReply, 'xid' | 'flags' | 'version'> & { mpType: MultipartReplyBody['mpType'] },
+    private readonly send: (part: Buffer) => void,
+    maxLen = OFP_MAX_MESSAGE_LEN,
+  ) {
+    this.room = maxLen - MULTIPART_HEADER_LEN;
+  }
+
+  /** Marks the end of an element; sends the part before it when it does not fit there. */
+  mark(): void {
+    const end = this.w.pos;
+    if (end - this.elementsEnd > this.room) {
+      throw new OfpEncodeError(`one ${this.header.mpType} element of ${end - this.elementsEnd} bytes is too large`);
+    }
+    if (end > this.room) {
+      this.send(this.part(this.elementsEnd, true));
+      // The element that did not fit starts the next part.
+      this.w.buf.copy(this.w.buf, 0, this.elementsEnd, end);
+      this.w.pos = end - this.elementsEnd;
+    }
+    this.elementsEnd = this.w.pos;
+  }
+
+  /** Sends the last part. */
+  end(): void {
+    this.send(this.part(this.w.pos, false));
+  }
+
+  private part(length: number, more: boolean): Buffer {
+    const { version, xid, flags, mpType } = this.header;
+    const part = Buffer.allocUnsafe(MULTIPART_HEADER_LEN + length);
+    part[0] = version ?? OFP_VERSION;
+    part[1] = OFPT_MULTIPART_REPLY;
+    part.writeUInt16BE(part.length, 2);
+    part.writeUInt32BE(xid, 4);
+    part.writeUInt16BE(MULTIPART_TYPE_CODES[mpType], 8);
+    part.writeUInt16BE(more ? flags | OFPMPF_REPLY_MORE : flags & ~OFPMPF_REPLY_MORE, 10);
+    part.fill(0, 12, 16);
+    this.w.buf.copy(part, MULTIPART_HEADER_LEN, 0, length);
+    return part;
+  }
+}
+
+/**
  * Encodes a reply as the sequence of messages splitMultipart() would give, writing every
  * element once (the fast path for large replies such as a dump of 100,000 flows).
  */
 export function encodeMultipartReply(m: MultipartReply, maxLen = OFP_MAX_MESSAGE_LEN): Buffer[] {
-  const w = new WireWriter(4096);
-  const ends: number[] = [];
-  if (!encodeReplyElements(w, m.body, () => ends.push(w.pos))) return [encodeMessage(m)];
-  const body = w.finish();
-  const room = maxLen - MULTIPART_HEADER_LEN;
-  const cuts: Array<[number, number]> = [];
-  let start = 0;
-  let previous = 0;
-  for (const end of ends) {
-    if (end - previous > room) throw new OfpEncodeError(`one ${m.body.mpType} element of ${end - previous} bytes is too large`);
-    if (end - start > room) {
-      cuts.push([start, previous]);
-      start = previous;
-    }
-    previous = end;
-  }
-  cuts.push([start, previous]);
-  return cuts.map(([from, to], i) => {
-    const part = Buffer.allocUnsafe(MULTIPART_HEADER_LEN + to - from);
-    const more = i < cuts.length - 1;
-    part[0] = m.version ?? OFP_VERSION;
-    part[1] = OFPT_MULTIPART_REPLY;
-    part.writeUInt16BE(part.length, 2);
-    part.writeUInt32BE(m.xid, 4);
-    part.writeUInt16BE(MULTIPART_TYPE_CODES[m.body.mpType], 8);
-    part.writeUInt16BE(more ? m.flags | OFPMPF_REPLY_MORE : m.flags & ~OFPMPF_REPLY_MORE, 10);
-    part.fill(0, 12, 16);
-    body.copy(part, MULTIPART_HEADER_LEN, from, to);
-    return part;
-  });
+  const parts: Buffer[] = [];
+  const writer = new MultipartReplyWriter({ ...m, mpType: m.body.mpType }, (part) => parts.push(part), maxLen);
+  if (!encodeReplyElements(writer.w, m.body, () => writer.mark())) return [encodeMessage(m)];
+  writer.end();
+  return parts;
 }
 
 /**

@@ -52,6 +52,8 @@ export function defaultAsyncConfig(): AsyncConfig {
 const ALLOWED_VERSIONS = 1 << OFP_VERSION;
 /** OFP_DEFAULT_MISS_SEND_LEN for controllers; service connections get no packet data by default. */
 const DEFAULT_MISS_SEND_LEN = 128;
+/** Corked output beyond this leaves at once (about four 64 KiB multipart parts). */
+const FLUSH_CORKED_BYTES = 256 * 1024;
 
 export interface OfconnHandler {
   /** A decoded request. Throw OfpError to have it answered with that error. */
@@ -154,6 +156,12 @@ export class Ofconn {
   private write(bytes: Buffer): void {
     this.socket.write(bytes);
     this.handler.traffic?.(this, bytes);
+    // Replies are corked while a chunk is handled (see receive); a long one (a big flow dump)
+    // leaves as it grows, so that the peer reads the first parts while later ones are made.
+    if (this.socket.writableCorked && this.socket.writableLength >= FLUSH_CORKED_BYTES) {
+      this.socket.uncork();
+      this.socket.cork();
+    }
   }
 
   setPacketInLimit(limit: PacketInLimit | undefined): void {

@@ -14,7 +14,8 @@ import {
   OFPBRC_BAD_TYPE, OFPC_FLOW_STATS, OFPC_FRAG_MASK, OFPC_GROUP_STATS, OFPC_PORT_STATS, OFPC_QUEUE_STATS,
   OFPC_FRAG_REASM, OFPC_TABLE_STATS, OFPET_BAD_REQUEST, OFPET_TABLE_MOD_FAILED, OfpError, type OfpMessage, OFPFF_SEND_FLOW_REM,
   OFPTMFC_BAD_TABLE, OFPPR_MODIFY, OFPPR_ADD, OFPPR_DELETE, OFPP_LOCAL,
-  OFPRR_DELETE, OFPRR_GROUP_DELETE, OFPRR_HARD_TIMEOUT, OFPRR_IDLE_TIMEOUT, OFPRR_METER_DELETE, encodeMultipartReply,
+  OFPRR_DELETE, OFPRR_GROUP_DELETE, OFPRR_HARD_TIMEOUT, OFPRR_IDLE_TIMEOUT, OFPRR_METER_DELETE, encodeFlowStats, encodeMultipartReply,
+  MultipartReplyWriter,
   OFPET_TABLE_FEATURES_FAILED, OFPTFFC_EPERM, OFPTMFC_EPERM, OFPET_METER_MOD_FAILED, OFPMMFC_UNKNOWN_METER, OFPM_ALL,
   type FlowMod, OFPFC_ADD, OFPG_ANY, OFPP_ANY,
 } from '../../protocol/index.ts';
@@ -606,9 +607,16 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
       case 'desc':
         reply = { mpType: 'desc', ...this.description };
         break;
-      case 'flow':
-        reply = { mpType: 'flow', flows: selectForStats(this, body).map((r) => flowStats(r, now)) };
-        break;
+      case 'flow': {
+        // Streamed: a dump of many flows starts leaving before the last ones are encoded.
+        const writer = new MultipartReplyWriter({ xid: request.xid, flags: 0, mpType: 'flow' }, (part) => conn.sendRaw(part));
+        for (const rule of selectForStats(this, body)) {
+          encodeFlowStats(writer.w, flowStats(rule, now));
+          writer.mark();
+        }
+        writer.end();
+        return;
+      }
       case 'aggregate':
         reply = { mpType: 'aggregate', ...aggregateStats(selectForStats(this, body)) };
         break;
