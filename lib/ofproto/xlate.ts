@@ -19,7 +19,7 @@
 import {
   type Action, type Instruction, OFPP_ALL, OFPP_ANY, OFPP_CONTROLLER, OFPP_FLOOD, OFPP_IN_PORT, OFPP_NORMAL,
   OFPP_TABLE, OFPPC_NO_FWD, OFPPC_NO_PACKET_IN, OFPPC_PORT_DOWN, OFPPS_LINK_DOWN, OFPR_ACTION, OFPR_INVALID_TTL,
-  OFPR_NO_MATCH, OFPGT_ALL, OFPGT_FF, OFPGT_INDIRECT, OFPGT_SELECT, oxmValueBytes, formatMac,
+  OFPR_NO_MATCH, OFPVID_PRESENT, OFPGT_ALL, OFPGT_FF, OFPGT_INDIRECT, OFPGT_SELECT, oxmValueBytes, formatMac,
 } from '../../protocol/index.ts';
 import type { DpAction } from '../datapath/actions.ts';
 import { applyHeaderAction, HEADER_ACTIONS, POP_ACTIONS } from '../datapath/execute.ts';
@@ -250,8 +250,9 @@ class Xlator {
           }
           if (a.field.field === 'vlan_vid' && this.untagged()) {
             // Open vSwitch writes the VID of an untagged frame into a new 802.1Q tag (PCP 0); a
-            // PCP alone needs a tag there (vlan_pcp has a VLAN prerequisite, vlan_vid none).
-            // Flows cannot get here (their match must have a VLAN); group buckets and packet-outs can.
+            // PCP alone needs a tag there (vlan_pcp has a VLAN prerequisite, vlan_vid none). A
+            // flow's match must have a VLAN, so this is for group buckets, packet-outs and a
+            // tag popped before.
             this.header({ type: 'push_vlan', ethertype: ETH_TYPE_VLAN_8021Q });
           }
           this.header({ type: 'set_field', field: a.field.field, value: oxmValueBytes(a.field.field, a.field.value) });
@@ -265,7 +266,7 @@ class Xlator {
 
   /** Whether the frame has no VLAN tag; the megaflow then depends on whether it has one. */
   private untagged(): boolean {
-    unwildcard(this.mask, VLAN_VID.offset, VLAN_VID.bytes);
+    this.mask[VLAN_VID.offset] |= OFPVID_PRESENT >> 8;
     return this.packet.layout.vlanCount === 0;
   }
 
