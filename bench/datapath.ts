@@ -6,6 +6,8 @@
  *  - forwarding rate with 1 rule (in_port=1 -> output:2);
  *  - forwarding rate with 10,000 rules over 10 masks (ipv4_dst prefixes /15../24), frames
  *    spread over 1,000 destinations;
+ *  - the same while a controller adds a flow every 10 ms for destinations the traffic does not
+ *    use (routes elsewhere): how much each change costs the traffic already flowing;
  *  - forwarding rate when table 0 pushes a VLAN tag (push_vlan, set_field vlan_vid) and table 1
  *    outputs (Faucet's pattern for an untagged port);
  *  - packet-in rate and latency to a controller (table-miss -> CONTROLLER; the controller is
@@ -22,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetdevRegistry, type Netdev } from '../lib/netdev/index.ts';
 import { buildFrame } from '../lib/packet/index.ts';
+import { type FlowMod, OFPFC_ADD } from '../protocol/index.ts';
 import { OfClient } from '../test/helpers/ofclient.ts';
 import { startOfswitchd } from '../test/helpers/ofswitchd.ts';
 import { ovsMissing, startOvs } from '../test/helpers/ovs.ts';
@@ -79,6 +82,27 @@ async function forwardingRate(registry: NetdevRegistry, s: Subject, destinations
   } finally {
     await Promise.all([tx.close(), rx.close()]);
   }
+}
+
+/** Adds a flow for 11.<n>.0.0/16 every `everyMs` on the management socket until stopped. */
+async function addFlowsMeanwhile(s: Subject, everyMs: number): Promise<() => Promise<number>> {
+  const controller = await OfClient.connect(s.mgmt);
+  let n = 0;
+  const timer = setInterval(() => {
+    n++;
+    controller.send({
+      type: 'flow_mod', xid: 1000 + n, cookie: 0n, cookieMask: 0n, tableId: 0, command: OFPFC_ADD, idleTimeout: 0, hardTimeout: 0,
+      priority: 30, bufferId: 0xffffffff, outPort: 0, outGroup: 0, flags: 0,
+      match: [{ field: 'eth_type', value: 0x0800 }, { field: 'ipv4_dst', value: `11.${(n >> 8) & 255}.${n & 255}.0`, mask: '255.255.255.0' }],
+      instructions: [{ type: 'apply_actions', actions: [{ type: 'output', port: 2, maxLen: 0 }] }],
+    } satisfies FlowMod);
+  }, everyMs);
+  return async () => {
+    clearInterval(timer);
+    await controller.request({ type: 'barrier_request', xid: 999 });
+    controller.close();
+    return n;
+  };
 }
 
 /** Packet-ins per second, and the median and 99th-percentile latency from frame to packet-in. */
@@ -171,6 +195,10 @@ async function main(): Promise<void> {
       writeFileSync(join(dir, 'flows'), [...new Set(lines)].join('\n') + '\n');
       ofctl(s, 'add-flows', s.target, join(dir, 'flows'));
       const manyRules = await forwardingRate(registry, s, 1000);
+      process.stderr.write(`${s.name}: 10k rules, flows added meanwhile...\n`);
+      const stopAdding = await addFlowsMeanwhile(s, 10);
+      const churn = await forwardingRate(registry, s, 1000);
+      process.stderr.write(`${s.name}: ${await stopAdding()} flows added\n`);
       process.stderr.write(`${s.name}: push_vlan...\n`);
       ofctl(s, 'del-flows', s.target);
       ofctl(s, 'add-flow', s.target, 'table=0,in_port=1,actions=push_vlan:0x8100,set_field:4196->vlan_vid,goto_table:1');
@@ -180,7 +208,7 @@ async function main(): Promise<void> {
       ofctl(s, 'del-flows', s.target);
       ofctl(s, 'add-flow', s.target, 'priority=0,actions=CONTROLLER:128');
       const pin = await packetIn(registry, s);
-      results[s.name] = { oneRule, manyRules, pushVlan, pinRate: pin.rate, pinP50: pin.p50, pinP99: pin.p99 };
+      results[s.name] = { oneRule, manyRules, churn, pushVlan, pinRate: pin.rate, pinP50: pin.p50, pinP99: pin.p99 };
     }
   } finally {
     await Promise.all(list.map((s) => s.stop()));
@@ -193,6 +221,7 @@ async function main(): Promise<void> {
   const rows: Array<[string, string, (v: number) => string, boolean]> = [
     ['oneRule', 'forwarding, 1 rule (frames/s)', (v) => Math.round(v).toLocaleString('en'), true],
     ['manyRules', 'forwarding, 10k rules over 10 masks (frames/s)', (v) => Math.round(v).toLocaleString('en'), true],
+    ['churn', 'forwarding, 10k rules, a flow added every 10 ms meanwhile (frames/s)', (v) => Math.round(v).toLocaleString('en'), true],
     ['pushVlan', 'forwarding, push_vlan then goto_table (frames/s)', (v) => Math.round(v).toLocaleString('en'), true],
     ['pinRate', 'packet-in rate (msgs/s)', (v) => Math.round(v).toLocaleString('en'), true],
     ['pinP50', 'packet-in latency, median (ms)', (v) => v.toFixed(3), false],

@@ -5,10 +5,10 @@
  * ofproto (an upcall), whose translation is installed as a megaflow — value and mask as
  * translation found them — unless it cannot be cached, and the actions run.
  *
- * Any change to what a translation reads (flows, groups, meters, ports, link states, learned
- * addresses) flushes the bridge's megaflows before the change is acknowledged, so no packet
- * ever follows a stale rule. Megaflows idle for 10 s expire. Times are milliseconds on the
- * monotonic clock.
+ * Any change to what a translation reads drops the megaflows it may affect before the change
+ * is acknowledged, so no packet ever follows a stale rule: the bridge's ofproto picks them
+ * (invalidate) for a change of a few flows, and flushes them all for anything else. Megaflows
+ * idle for 10 s expire. Times are milliseconds on the monotonic clock.
  */
 import { Classifier, type ClassifierRule } from '../classifier/index.ts';
 import type { Netdev } from '../netdev/index.ts';
@@ -110,6 +110,17 @@ export class DpBridge {
     coverageInc('dpif_flush');
     for (const flow of this.megaflows) flow.alive = false;
     this.megaflows.clear();
+  }
+
+  /** Drops the megaflows whose translation `stale` says (by its credits) may have changed. */
+  invalidate(stale: (credits: unknown) => boolean): void {
+    if (this.megaflows.count === 0) return;
+    coverageInc('dpif_invalidate');
+    const dead = [...this.megaflows].filter((f) => stale(f.credits));
+    for (const flow of dead) {
+      flow.alive = false;
+      this.megaflows.remove(flow);
+    }
   }
 
   /** Removes megaflows unused for MEGAFLOW_IDLE_MS; returns how many. */

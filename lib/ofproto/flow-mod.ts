@@ -46,6 +46,8 @@ export interface FlowTableContext extends ActionContext {
   insertRule(rule: Rule, txn: Transaction): void;
   /** Takes out a rule that an identical ADD replaces: no flow-removed (undone on rollback). */
   replaceRule(rule: Rule, txn: Transaction): void;
+  /** Notes that a rule's instructions changed (cached translations through it are stale). */
+  ruleModified(rule: Rule): void;
 }
 
 export interface RuleFilter {
@@ -168,6 +170,7 @@ function modifyFlows(ctx: FlowTableContext, fm: FlowMod, key: MaskedKey, txn: Tr
     const before = { instructions: rule.instructions, packetCount: rule.packetCount, byteCount: rule.byteCount, modifiedMs: rule.modifiedMs };
     rule.instructions = fm.instructions;
     rule.modifiedMs = now;
+    ctx.ruleModified(rule);
     if (fm.flags & OFPFF_RESET_COUNTS) {
       rule.packetCount = 0;
       rule.byteCount = 0;

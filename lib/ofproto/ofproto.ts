@@ -38,7 +38,7 @@ import { checkActionList } from './action-check.ts';
 import { MacLearning } from './mac-learning.ts';
 import { buildPacketIn, checkPacketOutInPort, raiseDropPrecedence } from './packet-io.ts';
 import { PacketBuffer } from './pktbuf.ts';
-import { type Credits, xlate, type XlateBridge } from './xlate.ts';
+import { type Credits, regionsOverlap, xlate, type XlateBridge } from './xlate.ts';
 
 const log = new Vlog('ofproto');
 
@@ -46,6 +46,11 @@ const log = new Vlog('ofproto');
 export const PKTBUF_CNT = 256;
 /** Flow tables: 0..253, as Open vSwitch reports (table 254 is reserved, 255 means "all"). */
 export const N_TABLES = 254;
+/**
+ * A change of more flows than this drops every megaflow: checking each against each rule
+ * would cost more than translating the traffic again.
+ */
+const MAX_RULES_REVALIDATED = 64;
 const CAPABILITIES = OFPC_FLOW_STATS | OFPC_TABLE_STATS | OFPC_PORT_STATS | OFPC_GROUP_STATS | OFPC_QUEUE_STATS;
 /** How often rule timeouts are checked: well within the 1 s the issue allows. */
 const EXPIRY_INTERVAL_MS = 100;
@@ -142,6 +147,8 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
   readonly meters: MeterTable;
   /** Rules with an idle or hard timeout, checked by the expiry timer. */
   private readonly timedRules = new Set<Rule>();
+  /** The rules the change in progress added, removed or modified (see change()). */
+  private changedRules: Rule[] | undefined;
   private asyncSink: AsyncSink = () => undefined;
   private readonly bundleSets = new WeakMap<OfprotoClient, BundleSet>();
   private readonly reclaimer = new MemoryReclaimer();
@@ -247,6 +254,7 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
 
   insertRule(rule: Rule, txn: Transaction): void {
     this.tables[rule.tableId]!.rules.insert(rule);
+    this.ruleModified(rule);
     if (rule.idleTimeout || rule.hardTimeout) this.timedRules.add(rule);
     txn.undo(() => {
       this.tables[rule.tableId]!.rules.remove(rule);
@@ -256,6 +264,7 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
 
   replaceRule(rule: Rule, txn: Transaction): void {
     this.tables[rule.tableId]!.rules.remove(rule);
+    this.ruleModified(rule);
     this.timedRules.delete(rule);
     txn.undo(() => {
       this.tables[rule.tableId]!.rules.insert(rule);
@@ -265,6 +274,7 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
 
   removeRule(rule: Rule, reason: number, txn: Transaction): void {
     if (!this.tables[rule.tableId]!.rules.remove(rule)) return;
+    this.ruleModified(rule);
     this.timedRules.delete(rule);
     txn.afterCommit(() => this.reclaimer.churn(1));
     txn.undo(() => {
@@ -295,13 +305,33 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
     });
   }
 
-  /** Applies a change atomically; once committed, cached translations are dropped (revalidation). */
-  private change<T>(apply: (txn: Transaction) => T): T {
+  ruleModified(rule: Rule): void {
+    this.changedRules?.push(rule);
+  }
+
+  /**
+   * Applies a change atomically; then drops the cached translations it may affect. For a
+   * change of flows only (`flowsOnly`) and not too many of them, those are the megaflows
+   * whose lookups in a changed rule's table covered keys the rule matches; otherwise all.
+   */
+  private change<T>(apply: (txn: Transaction) => T, flowsOnly = false): T {
+    const changed: Rule[] = [];
+    this.changedRules = changed;
     try {
       return atomically(apply);
     } finally {
-      this.dp?.flush();
+      this.changedRules = undefined;
+      if (flowsOnly && changed.length <= MAX_RULES_REVALIDATED) this.invalidateFor(changed);
+      else this.dp?.flush();
     }
+  }
+
+  /** Drops the megaflows a change of `rules` may affect (see LookupRegion in xlate.ts). */
+  private invalidateFor(rules: Rule[]): void {
+    if (rules.length === 0) return;
+    const changed = rules.map((r) => ({ tableId: r.tableId, value: r.value, mask: r.mask }));
+    this.dp?.invalidate((credits) => (credits as Credits).regions.some((region) => changed.some((rule) => rule.tableId === region.tableId
+      && regionsOverlap(region.value, region.mask, rule.value, rule.mask))));
   }
 
   /** Removes rules whose hard or idle timeout has passed (hard first, as Open vSwitch checks). */
@@ -312,7 +342,7 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
       if (rule.hardTimeout && now - rule.modifiedMs >= rule.hardTimeout * 1000) expired.push([rule, OFPRR_HARD_TIMEOUT]);
       else if (rule.idleTimeout && now - rule.usedMs >= rule.idleTimeout * 1000) expired.push([rule, OFPRR_IDLE_TIMEOUT]);
     }
-    if (expired.length) this.change((txn) => { for (const [rule, reason] of expired) this.removeRule(rule, reason, txn); });
+    if (expired.length) this.change((txn) => { for (const [rule, reason] of expired) this.removeRule(rule, reason, txn); }, true);
     if (this.macLearning.expire()) this.dp?.flush();
   }
 
@@ -345,7 +375,7 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
         return;
       case 'flow_mod':
         this.reclaimer.churn(1);
-        this.change((txn) => applyFlowMod(this, m, txn, raw));
+        this.change((txn) => applyFlowMod(this, m, txn, raw), true);
         // A buffered packet goes through the tables as they now are.
         if (this.buffering && m.bufferId !== OFP_NO_BUFFER && m.command !== OFPFC_DELETE && m.command !== OFPFC_DELETE_STRICT) {
           const packet = this.pktbuf(conn).retrieve(m.bufferId);
@@ -568,6 +598,7 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
 
   /** Applies bundled modifications all together, or none of them. */
   private commitBundle(messages: BundledMessage[]): void {
+    const flowsOnly = messages.every(({ message }) => message.type === 'flow_mod');
     this.change((txn) => {
       messages.forEach(({ message: m, raw, key }, index) => {
         try {
@@ -579,7 +610,7 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
           throw e;
         }
       });
-    });
+    }, flowsOnly);
   }
 
   /**

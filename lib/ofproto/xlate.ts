@@ -6,7 +6,9 @@
  *    for dec_ttl, the hashed fields for a select group, the addresses for NORMAL);
  *  - whether the result may be cached at all: after a push or pop, later lookups see headers
  *    the original key does not describe, so such translations are run for every packet;
- *  - the counters to credit for every packet that follows it (rules, tables, groups).
+ *  - the counters to credit for every packet that follows it (rules, tables, groups);
+ *  - the region of keys each table lookup covered for the megaflow's packets (LookupRegion),
+ *    so that a rule change invalidates only the megaflows it can affect.
  *
  * The pipeline: table 0 first; in each table the highest-priority matching rule's
  * instructions run in the specification's order (meter, apply-actions, clear-actions,
@@ -49,6 +51,20 @@ export interface Credits {
   /** Each group run, once per packet whatever the number of its buckets that ran. */
   groups: Group[];
   buckets: Array<{ group: Group; bucket: number }>;
+  /** For a cacheable translation: what each lookup saw, over all the megaflow's packets. */
+  regions: LookupRegion[];
+}
+
+/**
+ * The keys a table lookup saw for the packets of one megaflow: where the actions before the
+ * lookup changed a byte, every such packet had the value the translation saw (a set-field
+ * writes a constant; pushes, pops and TTL actions read only masked fields); elsewhere the
+ * megaflow's own value and mask. A rule that does not overlap it cannot change the lookup.
+ */
+export interface LookupRegion {
+  tableId: number;
+  value: Uint8Array;
+  mask: Uint8Array;
 }
 
 export interface Translation {
@@ -118,7 +134,9 @@ function portIsLive(port: OfPort | undefined): boolean {
 /** One translation in progress: the packet as the actions so far have changed it. */
 class Xlator {
   readonly mask = new Uint8Array(FLOW_KEY_BYTES);
-  readonly credits: Credits = { rules: [], lookups: [], matches: [], groups: [], buckets: [] };
+  readonly credits: Credits = { rules: [], lookups: [], matches: [], groups: [], buckets: [], regions: [] };
+  /** The key as each table lookup saw it (see LookupRegion). */
+  readonly lookupKeys: Array<{ tableId: number; key: Uint8Array }> = [];
   cacheable = true;
   /** A pop may have uncovered fields the original key did not hold (see POP_ACTIONS). */
   private headersRevealed = false;
@@ -170,6 +188,7 @@ class Xlator {
     if (this.headersRevealed) this.cacheable = false;
     this.tableId = tableId;
     this.credits.lookups.push(table);
+    this.lookupKeys.push({ tableId, key: new Uint8Array(this.key) });
     const rule = table.rules.lookup(this.key, this.mask);
     if (!rule) return;
     this.credits.matches.push(table);
@@ -427,5 +446,26 @@ export function xlate(bridge: XlateBridge, input: XlateInput): Translation & { k
   const actions: DpAction[] = [];
   const x = new Xlator(bridge, input, actions);
   x.run();
-  return { actions, mask: x.mask, cacheable: x.cacheable, credits: x.credits, key: x.originalKey() };
+  const key = x.originalKey();
+  if (x.cacheable) x.credits.regions = lookupRegions(x.lookupKeys, key, x.mask);
+  return { actions, mask: x.mask, cacheable: x.cacheable, credits: x.credits, key };
+}
+
+function lookupRegions(lookups: Xlator['lookupKeys'], original: Uint8Array, mask: Uint8Array): LookupRegion[] {
+  return lookups.map(({ tableId, key }) => {
+    const value = new Uint8Array(FLOW_KEY_BYTES);
+    const regionMask = new Uint8Array(FLOW_KEY_BYTES);
+    for (let i = 0; i < FLOW_KEY_BYTES; i++) {
+      const changed = key[i] !== original[i];
+      regionMask[i] = changed ? 0xff : mask[i]!;
+      value[i] = key[i]! & regionMask[i]!;
+    }
+    return { tableId, value, mask: regionMask };
+  });
+}
+
+/** Whether some key lies in both (value, mask) regions. */
+export function regionsOverlap(aValue: Uint8Array, aMask: Uint8Array, bValue: Uint8Array, bMask: Uint8Array): boolean {
+  for (let i = 0; i < FLOW_KEY_BYTES; i++) if (((aValue[i]! ^ bValue[i]!) & aMask[i]! & bMask[i]!) !== 0) return false;
+  return true;
 }
