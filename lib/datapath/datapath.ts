@@ -91,6 +91,8 @@ export class DpBridge {
   addPort(portNo: number, netdev: Netdev): void {
     this.ports.set(portNo, netdev);
     netdev.onReceive = (frame) => this.receive(portNo, frame);
+    // Cached floods and outputs to ALL were translated without it.
+    this.flush();
   }
 
   removePort(portNo: number): void {

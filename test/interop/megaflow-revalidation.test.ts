@@ -12,7 +12,8 @@
  *   - a rule in table 2 for B's original address keeps B's (table 2 sees 10.9.9.9), one for
  *     10.9.9.9 drops it;
  *   - mod-flows and del-flows of the rule A uses drop A's megaflow again;
- *   - a group change drops them all (not a change of flows).
+ *   - a group change drops them all (not a change of flows);
+ *   - a port added with ofs-vsctl while a FLOOD megaflow is cached gets the next flooded frame.
  */
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
@@ -23,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { buildFrame } from '../../lib/packet/index.ts';
 import { startOfswitchd, waitFor } from '../helpers/ofswitchd.ts';
 import { Wire } from '../helpers/wire.ts';
+import { OFS_VSCTL } from '../vsctl/harness.ts';
 
 const OFS_APPCTL = fileURLToPath(new URL('../../bin/ofs-appctl', import.meta.url));
 const OVS_OFCTL = '/usr/bin/ovs-ofctl';
@@ -110,4 +112,17 @@ t.test('a flow change drops only the megaflows it can affect', { skip: existsSyn
 
   ofctl('add-group', 'group_id=1,type=all,bucket=output:3');
   t.equal(megaflows().length, 0, 'a group change drops every megaflow');
+
+  // A port added while frames flow is flooded to at once (no megaflow keeps the old port set).
+  ofctl('add-flow', 'table=0,priority=40,ip,nw_dst=10.0.1.5,actions=FLOOD');
+  t.equal(await send('10.0.1.5'), 2, 'FLOOD reaches port 2');
+  t.equal(packets('10.0.1.5'), 1, 'through a megaflow');
+  const added = spawnSync(OFS_VSCTL, [`--rundir=${daemon.rundir}`, '--timeout=20', 'add-port', 'br0', 'p4', '--', 'set', 'interface', 'p4',
+    'type=dummy', `options:pstream=punix:${port(4)}`, 'ofport_request=4'], { encoding: 'utf8', timeout: 30_000 });
+  t.equal(added.status, 0, `ofs-vsctl add-port p4 ${added.stderr}`);
+  const p4 = await Wire.connect(port(4), 'p4');
+  t.teardown(() => p4.close());
+  p1!.send(udpTo('10.0.1.5'));
+  await waitFor(() => p4.received.length > 0, 5000, 'the flooded frame on the new port 4');
+  t.pass('the new port gets the flooded frame');
 });
