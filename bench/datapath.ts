@@ -8,6 +8,8 @@
  *    spread over 1,000 destinations;
  *  - the same while a controller adds a flow every 10 ms for destinations the traffic does not
  *    use (routes elsewhere): how much each change costs the traffic already flowing;
+ *  - forwarding rate through NORMAL to a destination not learned (flooded; the source is
+ *    learned again with every frame);
  *  - forwarding rate when table 0 pushes a VLAN tag (push_vlan, set_field vlan_vid) and table 1
  *    outputs (Faucet's pattern for an untagged port);
  *  - packet-in rate and latency to a controller (table-miss -> CONTROLLER; the controller is
@@ -199,6 +201,10 @@ async function main(): Promise<void> {
       const stopAdding = await addFlowsMeanwhile(s, 10);
       const churn = await forwardingRate(registry, s, 1000);
       process.stderr.write(`${s.name}: ${await stopAdding()} flows added\n`);
+      process.stderr.write(`${s.name}: NORMAL...\n`);
+      ofctl(s, 'del-flows', s.target);
+      ofctl(s, 'add-flow', s.target, 'actions=NORMAL');
+      const normal = await forwardingRate(registry, s, 1000);
       process.stderr.write(`${s.name}: push_vlan...\n`);
       ofctl(s, 'del-flows', s.target);
       ofctl(s, 'add-flow', s.target, 'table=0,in_port=1,actions=push_vlan:0x8100,set_field:4196->vlan_vid,goto_table:1');
@@ -208,7 +214,7 @@ async function main(): Promise<void> {
       ofctl(s, 'del-flows', s.target);
       ofctl(s, 'add-flow', s.target, 'priority=0,actions=CONTROLLER:128');
       const pin = await packetIn(registry, s);
-      results[s.name] = { oneRule, manyRules, churn, pushVlan, pinRate: pin.rate, pinP50: pin.p50, pinP99: pin.p99 };
+      results[s.name] = { oneRule, manyRules, churn, normal, pushVlan, pinRate: pin.rate, pinP50: pin.p50, pinP99: pin.p99 };
     }
   } finally {
     await Promise.all(list.map((s) => s.stop()));
@@ -222,6 +228,7 @@ async function main(): Promise<void> {
     ['oneRule', 'forwarding, 1 rule (frames/s)', (v) => Math.round(v).toLocaleString('en'), true],
     ['manyRules', 'forwarding, 10k rules over 10 masks (frames/s)', (v) => Math.round(v).toLocaleString('en'), true],
     ['churn', 'forwarding, 10k rules, a flow added every 10 ms meanwhile (frames/s)', (v) => Math.round(v).toLocaleString('en'), true],
+    ['normal', 'forwarding, NORMAL to an unknown destination (frames/s)', (v) => Math.round(v).toLocaleString('en'), true],
     ['pushVlan', 'forwarding, push_vlan then goto_table (frames/s)', (v) => Math.round(v).toLocaleString('en'), true],
     ['pinRate', 'packet-in rate (msgs/s)', (v) => Math.round(v).toLocaleString('en'), true],
     ['pinP50', 'packet-in latency, median (ms)', (v) => v.toFixed(3), false],

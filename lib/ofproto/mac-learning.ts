@@ -7,6 +7,14 @@
 export const MAC_ENTRY_IDLE_MS = 300_000;
 export const MAC_TABLE_MAX = 8192;
 
+export interface MacAddress {
+  mac: string;
+  vlan: number;
+}
+
+/** learn()'s usual answer, shared: it runs for every packet NORMAL forwards. */
+const NOTHING_CHANGED: readonly MacAddress[] = Object.freeze([]);
+
 export interface MacEntry {
   mac: string;
   vlan: number;
@@ -31,8 +39,11 @@ export class MacLearning {
     return entry.port;
   }
 
-  /** Records `mac` on `port`; returns whether this changed where the address lives. */
-  learn(mac: string, vlan: number, port: number): boolean {
+  /**
+   * Records `mac` on `port`; returns the addresses whose port this changed (none, this one,
+   * or also the least recently used one it pushed out of a full table).
+   */
+  learn(mac: string, vlan: number, port: number): readonly MacAddress[] {
     const key = MacLearning.key(mac, vlan);
     const entry = this.entries.get(key);
     const now = this.now();
@@ -42,21 +53,26 @@ export class MacLearning {
       entry.port = port;
       entry.usedMs = now;
       this.entries.set(key, entry);
-      return moved;
+      return moved ? [{ mac, vlan }] : NOTHING_CHANGED;
     }
-    if (this.entries.size >= MAC_TABLE_MAX) this.entries.delete(this.entries.keys().next().value!);
+    const changed = [{ mac, vlan }];
+    if (this.entries.size >= MAC_TABLE_MAX) {
+      const [oldest] = this.entries.values();
+      this.entries.delete(MacLearning.key(oldest!.mac, oldest!.vlan));
+      changed.push({ mac: oldest!.mac, vlan: oldest!.vlan });
+    }
     this.entries.set(key, { mac, vlan, port, usedMs: now });
-    return true;
+    return changed;
   }
 
-  /** Drops aged entries; returns how many. */
-  expire(): number {
+  /** Drops aged entries; returns their addresses. */
+  expire(): MacAddress[] {
     const now = this.now();
-    let removed = 0;
+    const removed: MacAddress[] = [];
     for (const [key, entry] of this.entries) {
       if (now - entry.usedMs > MAC_ENTRY_IDLE_MS) {
         this.entries.delete(key);
-        removed++;
+        removed.push({ mac: entry.mac, vlan: entry.vlan });
       }
     }
     return removed;

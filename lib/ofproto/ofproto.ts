@@ -35,7 +35,7 @@ import type { DpBridge, DpTranslation, PacketInSpec, UpcallHandler } from '../da
 import type { NetdevStats } from '../netdev/index.ts';
 import { FLOW_KEY_BYTES, type Packet, parsePacket } from '../packet/index.ts';
 import { checkActionList } from './action-check.ts';
-import { MacLearning } from './mac-learning.ts';
+import { type MacAddress, MacLearning } from './mac-learning.ts';
 import { buildPacketIn, checkPacketOutInPort, raiseDropPrecedence } from './packet-io.ts';
 import { PacketBuffer } from './pktbuf.ts';
 import { type Credits, regionsOverlap, xlate, type XlateBridge } from './xlate.ts';
@@ -343,7 +343,7 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
       else if (rule.idleTimeout && now - rule.usedMs >= rule.idleTimeout * 1000) expired.push([rule, OFPRR_IDLE_TIMEOUT]);
     }
     if (expired.length) this.change((txn) => { for (const [rule, reason] of expired) this.removeRule(rule, reason, txn); }, true);
-    if (this.macLearning.expire()) this.dp?.flush();
+    this.invalidateMacLookups(this.macLearning.expire());
   }
 
   // ---- requests ----
@@ -527,8 +527,14 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
   }
 
   learn(mac: string, vlan: number, port: number): void {
-    // An address that moved changes what NORMAL does for others: translate afresh.
-    if (this.macLearning.learn(mac, vlan, port)) this.dp?.flush();
+    // An address learned or moved changes what NORMAL does for frames sent to it.
+    this.invalidateMacLookups(this.macLearning.learn(mac, vlan, port));
+  }
+
+  /** Drops the megaflows whose NORMAL looked up one of `addresses`. */
+  private invalidateMacLookups(addresses: readonly MacAddress[]): void {
+    if (addresses.length === 0) return;
+    this.dp?.invalidate((credits) => (credits as Credits).macLookups.some((looked) => addresses.some((a) => a.mac === looked.mac && a.vlan === looked.vlan)));
   }
 
   private pktbuf(client: OfprotoClient): PacketBuffer {

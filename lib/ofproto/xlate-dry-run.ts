@@ -7,7 +7,7 @@
  * not involved: no megaflow is installed and no action runs. (The classifier's diagnostic
  * count of subtables visited does move, as for any lookup.)
  */
-import { MacLearning } from './mac-learning.ts';
+import { type MacAddress, MacLearning } from './mac-learning.ts';
 import type { Ofproto } from './ofproto.ts';
 import { type Translation, xlate, type XlateBridge, type XlateInput } from './xlate.ts';
 
@@ -27,14 +27,14 @@ class ReadOnlyMacLearning extends MacLearning {
     return this.learned.get(`${vlan}/${mac}`) ?? this.table.lookup(mac, vlan);
   }
 
-  override learn(mac: string, vlan: number, port: number): boolean {
+  override learn(mac: string, vlan: number, port: number): readonly MacAddress[] {
     const moved = this.lookup(mac, vlan) !== port;
     this.learned.set(`${vlan}/${mac}`, port);
-    return moved;
+    return moved ? [{ mac, vlan }] : [];
   }
 
-  override expire(): number {
-    return 0;
+  override expire(): MacAddress[] {
+    return [];
   }
 
   override flush(): void {}

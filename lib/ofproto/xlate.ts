@@ -30,7 +30,7 @@ import {
   VLAN_COUNT_OFFSET,
 } from '../packet/index.ts';
 import type { Group } from './group-table.ts';
-import type { MacLearning } from './mac-learning.ts';
+import type { MacAddress, MacLearning } from './mac-learning.ts';
 import type { OfPort } from './port.ts';
 import type { OfTable, Rule } from './rule.ts';
 import { pickSelectBucket } from './select-group.ts';
@@ -53,6 +53,8 @@ export interface Credits {
   buckets: Array<{ group: Group; bucket: number }>;
   /** For a cacheable translation: what each lookup saw, over all the megaflow's packets. */
   regions: LookupRegion[];
+  /** The learned addresses NORMAL looked up (a change of their port makes this stale). */
+  macLookups: MacAddress[];
 }
 
 /**
@@ -134,7 +136,7 @@ function portIsLive(port: OfPort | undefined): boolean {
 /** One translation in progress: the packet as the actions so far have changed it. */
 class Xlator {
   readonly mask = new Uint8Array(FLOW_KEY_BYTES);
-  readonly credits: Credits = { rules: [], lookups: [], matches: [], groups: [], buckets: [], regions: [] };
+  readonly credits: Credits = { rules: [], lookups: [], matches: [], groups: [], buckets: [], regions: [], macLookups: [] };
   /** The key as each table lookup saw it (see LookupRegion). */
   readonly lookupKeys: Array<{ tableId: number; key: Uint8Array }> = [];
   cacheable = true;
@@ -367,12 +369,13 @@ class Xlator {
     const srcIsUnicast = (this.key[ETH_SRC.offset]! & 1) === 0;
     // Learning happens when the datapath runs the `learn` action, for this packet and every
     // later one of the megaflow: a translation only reads the table, so that an address that
-    // moves is noticed (and cached translations flushed) wherever the packet is handled.
+    // moves is noticed (and the translations toward it dropped) wherever the packet is handled.
     if (srcIsUnicast && this.bridge.ports.has(inPort)) this.out.push({ type: 'learn', mac: src, vlan, port: inPort });
     // IEEE 802.1D reserved addresses (01:80:c2:00:00:00-0f: STP, LLDP, ...) are link-local:
     // NORMAL does not forward them (Open vSwitch's default forward-bpdu=false).
     if (isReservedMulticast(this.key, ETH_DST.offset)) return;
     const dstIsUnicast = (this.key[ETH_DST.offset]! & 1) === 0;
+    if (dstIsUnicast) this.credits.macLookups.push({ mac: dst, vlan });
     const known = dstIsUnicast ? this.bridge.macLearning.lookup(dst, vlan) : undefined;
     if (known === undefined) this.flood(inPort);
     else if (known !== inPort) this.out.push({ type: 'output', port: known });

@@ -13,7 +13,8 @@
  *     10.9.9.9 drops it;
  *   - mod-flows and del-flows of the rule A uses drop A's megaflow again;
  *   - a group change drops them all (not a change of flows);
- *   - a port added with ofs-vsctl while a FLOOD megaflow is cached gets the next flooded frame.
+ *   - a port added with ofs-vsctl while a FLOOD megaflow is cached gets the next flooded frame;
+ *   - with NORMAL, learning a host drops only the megaflows whose destination it is.
  */
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
@@ -37,7 +38,7 @@ function udpTo(dst: string): Buffer {
   });
 }
 
-t.test('a flow change drops only the megaflows it can affect', { skip: existsSync(OVS_OFCTL) ? false : `${OVS_OFCTL} not installed` }, async (t) => {
+t.test('a change drops only the megaflows it can affect', { skip: existsSync(OVS_OFCTL) ? false : `${OVS_OFCTL} not installed` }, async (t) => {
   const sockets = mkdtempSync(join(tmpdir(), 'ofs-reval-'));
   t.teardown(() => rmSync(sockets, { recursive: true, force: true }));
   const port = (n: number): string => join(sockets, `p${n}.sock`);
@@ -125,4 +126,32 @@ t.test('a flow change drops only the megaflows it can affect', { skip: existsSyn
   p1!.send(udpTo('10.0.1.5'));
   await waitFor(() => p4.received.length > 0, 5000, 'the flooded frame on the new port 4');
   t.pass('the new port gets the flooded frame');
+
+  // NORMAL: learning an address drops only the megaflows that looked it up as a destination.
+  ofctl('del-flows');
+  ofctl('add-flow', 'priority=0,actions=NORMAL');
+  const wires = new Map([[1, p1!], [2, p2!], [3, p3!], [4, p4]]);
+  const host = (n: number): string => `02:00:00:00:00:0${n}`;
+  /** Host `from` (on port `from`) sends to host `to`; returns the ports the frame left by. */
+  const l2 = async (from: number, to: number, expected: number): Promise<number[]> => {
+    for (const w of wires.values()) w.take();
+    wires.get(from)!.send(buildFrame({ ethSrc: host(from), ethDst: host(to), ipv4: { src: '10.1.0.1', dst: '10.1.0.2' }, udp: { src: 1, dst: 2 } }));
+    await waitFor(() => [...wires.values()].filter((w) => w.received.length).length >= expected, 5000, `host ${from} -> host ${to}`);
+    await new Promise((r) => setTimeout(r, 100));
+    return [...wires].filter(([, w]) => w.received.length).map(([n]) => n);
+  };
+  const l2Packets = (from: number, to: number): number | undefined => {
+    const line = megaflows().find((l) => l.includes(`dl_src=${host(from)},dl_dst=${host(to)}`));
+    return line ? Number(/packets:(\d+)/.exec(line)![1]) : undefined;
+  };
+  t.same(await l2(1, 2, 3), [2, 3, 4], 'host 1 to host 2, unknown: flooded');
+  t.equal(l2Packets(1, 2), 1, 'a megaflow for it (learning host 1 did not drop it)');
+  t.same(await l2(2, 1, 1), [1], 'host 2 to host 1, learned: to port 1 only');
+  t.equal(l2Packets(1, 2), undefined, 'learning host 2 dropped the megaflow that flooded to it');
+  t.equal(l2Packets(2, 1), 1, 'and kept its own');
+  t.same(await l2(1, 2, 1), [2], 'host 1 to host 2 now goes to port 2 only');
+  t.same(await l2(3, 1, 1), [1], 'host 3 to host 1');
+  t.same(await l2(2, 1, 1), [1], 'host 2 to host 1 again');
+  t.equal(l2Packets(2, 1), 2, 'learning host 3 kept the megaflows toward hosts 1 and 2');
+  t.equal(l2Packets(1, 2), 1, 'both of them');
 });
