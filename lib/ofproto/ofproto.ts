@@ -366,7 +366,10 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
       case 'set_config':
         // Fragments are handled normally or dropped; reassembly is not offered (as in Open
         // vSwitch), so asking for it leaves the mode unchanged and `ovs-ofctl set-frags` says so.
-        if ((m.flags & OFPC_FRAG_MASK) !== OFPC_FRAG_REASM) this.fragHandling = m.flags & OFPC_FRAG_MASK;
+        if ((m.flags & OFPC_FRAG_MASK) !== OFPC_FRAG_REASM && (m.flags & OFPC_FRAG_MASK) !== this.fragHandling) {
+          this.fragHandling = m.flags & OFPC_FRAG_MASK;
+          this.dp?.flush();
+        }
         conn.missSendLen = m.missSendLen;
         return;
       case 'barrier_request':
@@ -454,7 +457,10 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
   // ---- the datapath's upcalls ----
 
   private xlateBridge(): XlateBridge {
-    return { tables: this.tables, groups: this.groups.groups, ports: this.ports, macLearning: this.macLearning };
+    return {
+      tables: this.tables, groups: this.groups.groups, ports: this.ports, macLearning: this.macLearning,
+      fragHandling: this.fragHandling,
+    };
   }
 
   translate(frame: Buffer, inPort: number): DpTranslation {

@@ -46,7 +46,10 @@ class ReadOnlyMacLearning extends MacLearning {
 
 /** The tables, groups and ports of `ofproto`, with its MAC table read-only. */
 export function readOnlyXlateBridge(ofproto: Ofproto): XlateBridge {
-  return { tables: ofproto.tables, groups: ofproto.groups.groups, ports: ofproto.ports, macLearning: new ReadOnlyMacLearning(ofproto.macLearning) };
+  return {
+    tables: ofproto.tables, groups: ofproto.groups.groups, ports: ofproto.ports, macLearning: new ReadOnlyMacLearning(ofproto.macLearning),
+    fragHandling: ofproto.fragHandling,
+  };
 }
 
 /** Translates one packet through the bridge's pipeline without any side effect. */

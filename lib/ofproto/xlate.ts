@@ -21,13 +21,13 @@
 import {
   type Action, type Instruction, OFPP_ALL, OFPP_ANY, OFPP_CONTROLLER, OFPP_FLOOD, OFPP_IN_PORT, OFPP_NORMAL,
   OFPP_TABLE, OFPPC_NO_FWD, OFPPC_NO_PACKET_IN, OFPPC_PORT_DOWN, OFPPS_LINK_DOWN, OFPR_ACTION, OFPR_INVALID_TTL,
-  OFPR_NO_MATCH, OFPVID_PRESENT, OFPGT_ALL, OFPGT_FF, OFPGT_INDIRECT, OFPGT_SELECT, oxmValueBytes, formatMac,
+  OFPR_NO_MATCH, OFPVID_PRESENT, OFPC_FRAG_DROP, OFPC_FRAG_NORMAL, OFPGT_ALL, OFPGT_FF, OFPGT_INDIRECT, OFPGT_SELECT, oxmValueBytes, formatMac,
 } from '../../protocol/index.ts';
 import type { DpAction } from '../datapath/actions.ts';
 import { applyHeaderAction, HEADER_ACTIONS, POP_ACTIONS } from '../datapath/execute.ts';
 import {
-  ETH_TYPE_VLAN_8021Q, type FieldSlot, fieldSlot, FLOW_KEY_BYTES, MPLS_TTL_OFFSET, NW_TTL_OFFSET, type Packet, parsePacket,
-  VLAN_COUNT_OFFSET,
+  ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_VLAN_8021Q, type FieldSlot, fieldSlot, FLOW_KEY_BYTES, FRAG_ANY, MPLS_TTL_OFFSET, NW_FRAG_OFFSET, NW_TTL_OFFSET,
+  type Packet, parsePacket, VLAN_COUNT_OFFSET,
 } from '../packet/index.ts';
 import type { Group } from './group-table.ts';
 import type { MacAddress, MacLearning } from './mac-learning.ts';
@@ -41,6 +41,14 @@ export interface XlateBridge {
   readonly groups: ReadonlyMap<number, Group>;
   readonly ports: ReadonlyMap<number, OfPort>;
   readonly macLearning: MacLearning;
+  /**
+   * IP fragment handling (OFPC_FRAG_*, as Open vSwitch's table lookups do it): NORMAL shows
+   * the tables no transport ports, ICMP type or code for any fragment (the first one has them,
+   * the others do not: all look alike; actions and hashes still see them); DROP ends the
+   * pipeline at a fragment's first table lookup; 3 (OVS's nx-match) shows the first
+   * fragment's.
+   */
+  readonly fragHandling: number;
 }
 
 /** What every packet of a translation credits: rules hit, tables looked at and matched, group buckets. */
@@ -98,6 +106,11 @@ export const ACTION_SET_ORDER: Array<Action['type']> = [
   'dec_mpls_ttl', 'dec_nw_ttl', 'set_mpls_ttl', 'set_nw_ttl', 'set_field', 'set_queue', 'group', 'output',
 ];
 
+/** What a fragment hides from the tables in OFPC_FRAG_NORMAL (Open vSwitch's tp_src, tp_dst). */
+const FRAGMENT_HIDDEN = ([
+  'tcp_src', 'tcp_dst', 'udp_src', 'udp_dst', 'sctp_src', 'sctp_dst', 'icmpv4_type', 'icmpv4_code', 'icmpv6_type', 'icmpv6_code',
+] as const).map((name) => fieldSlot(name));
+const ETH_TYPE = fieldSlot('eth_type');
 const ETH_SRC = fieldSlot('eth_src');
 const ETH_DST = fieldSlot('eth_dst');
 const VLAN_VID = fieldSlot('vlan_vid');
@@ -158,6 +171,10 @@ class Xlator {
     this.tunnelId = input.tunnelId ?? 0n;
     this.writePipelineFields();
     unwildcard(this.mask, IN_PORT.offset, IN_PORT.bytes);
+    // Whether an IP packet is a fragment decides what the tables see (fragHandling): every IP
+    // megaflow holds it, as in Open vSwitch.
+    const ethType = (this.key[ETH_TYPE.offset]! << 8) | this.key[ETH_TYPE.offset + 1]!;
+    if (ethType === ETH_TYPE_IP || ethType === ETH_TYPE_IPV6) this.mask[NW_FRAG_OFFSET] |= FRAG_ANY;
   }
 
   /** The key of the packet as it entered, for the megaflow. */
@@ -179,6 +196,16 @@ class Xlator {
     this.writePipelineFields();
   }
 
+  /** The key a table lookup sees (fragment handling above); undefined: the packet is dropped. */
+  private lookupKey(): Uint8Array | undefined {
+    if (!(this.key[NW_FRAG_OFFSET]! & FRAG_ANY)) return this.key;
+    if (this.bridge.fragHandling === OFPC_FRAG_DROP) return undefined;
+    if (this.bridge.fragHandling !== OFPC_FRAG_NORMAL) return this.key;
+    const key = new Uint8Array(this.key);
+    for (const slot of FRAGMENT_HIDDEN) key.fill(0, slot.offset, slot.offset + slot.bytes);
+    return key;
+  }
+
   run(): void {
     if (this.input.packetOutActions) this.doActions(this.input.packetOutActions, true);
     else this.processTable(0);
@@ -189,9 +216,11 @@ class Xlator {
     if (!table) return;
     if (this.headersRevealed) this.cacheable = false;
     this.tableId = tableId;
+    const key = this.lookupKey();
+    if (!key) return;
     this.credits.lookups.push(table);
-    this.lookupKeys.push({ tableId, key: new Uint8Array(this.key) });
-    const rule = table.rules.lookup(this.key, this.mask);
+    this.lookupKeys.push({ tableId, key: new Uint8Array(key) });
+    const rule = table.rules.lookup(key, this.mask);
     if (!rule) return;
     this.credits.matches.push(table);
     this.credits.rules.push(rule);

@@ -12,7 +12,7 @@
 export {
   FIELD_SLOTS, fieldSlot, FLOW_KEY_BYTES, MPLS_TTL_OFFSET, NW_FRAG_OFFSET, NW_TTL_OFFSET, type FieldSlot, VLAN_COUNT_OFFSET,
 } from './flow-layout.ts';
-export { ETH_TYPE_VLAN_8021Q } from './headers.ts';
+export { ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_VLAN_8021Q } from './headers.ts';
 export { FRAG_ANY, FRAG_LATER, type NetworkHeader, type Packet, PacketLayout } from './layout.ts';
 export { parsePacket, reparse } from './parse.ts';
 export { setField } from './set-field.ts';

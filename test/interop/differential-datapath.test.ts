@@ -191,6 +191,12 @@ const frames = (rows: Row[], port = 1): FrameStep[] =>
 const ofctl = (command: string, ...args: string[]): OfctlStep => ({ kind: 'ofctl', command, args });
 const portMod = (port: string, what: 'up' | 'down'): OfctlStep => ({ kind: 'ofctl', command: 'mod-port', args: [port, what], settleMs: PORT_MOD_SETTLE_MS });
 
+/** Fragments and whole packets for the set-frags scenario. */
+const FRAG_DROP_FRAMES: Row[] = [
+  ['tcp4', F.tcp4], ['tcp4 first fragment', F.frag4First], ['tcp4 later fragment', F.frag4Later], ['tcp6 first fragment', F.frag6First],
+  ['tcp6 later fragment', F.frag6Later], ['udp4', F.udp4], ['arpReq', F.arpReq],
+];
+
 /** A select scenario proves little unless its flows spread: they must leave by `n` buckets or more. */
 const spreadsOver = (n: number) => (t: Test, results: StepResult[]): void => {
   const used = new Set(results.flatMap((r) => [...r.out.ofswitch].filter(([, fs]) => fs.length > 0).map(([port]) => port)));
@@ -504,6 +510,15 @@ const SCENARIOS: Scenario[] = [
     ],
     steps: frames([['p1 udp4 -> 0x11 -> p3', F.udp4], ['p1 arpReq -> table 3 low priority -> p4', F.arpReq], ['p2 udp4 -> 0x2, udp -> p1', F.udp4, 2],
       ['p2 tcp4 -> 0x2 -> p4 rewritten', F.tcp4, 2], ['p3: no flow in table 0', F.udp4, 3]]),
+  },
+  {
+    name: 'set-frags drop: IP fragments are dropped before the tables, until set-frags normal',
+    flows: ['priority=10,in_port=1,actions=output:2', 'priority=20,in_port=1,tcp,tp_dst=80,actions=output:3'],
+    steps: [
+      ...frames(FRAG_DROP_FRAMES), ofctl('set-frags', 'drop'), ...frames(FRAG_DROP_FRAMES.map(([l, f]) => [`${l} (drop)`, f] as Row)),
+      ofctl('set-frags', 'normal'), ...frames(FRAG_DROP_FRAMES.map(([l, f]) => [`${l} (normal again)`, f] as Row)),
+    ],
+    cleanup: [ofctl('set-frags', 'normal')],
   },
   // -- groups -----------------------------------------------------------------------------------
   {

@@ -78,14 +78,14 @@ t.test('ofs-appctl against ofswitchd', { skip: existsSync(OVS_OFCTL) ? false : `
     t.match(out, ' 0. in_port=1, priority 10\n    goto_table:1\n 1. tcp,tp_dst=80, priority 100, cookie 0x5\n    set_field:00:00:00:00:00:99->eth_dst\n    output:2\n',
       'both tables, the rule matched in each with priority and cookie, and its actions');
     t.match(out, /\nFinal flow: tcp,in_port=1,.*dl_dst=00:00:00:00:00:99,/, 'the final flow has the new destination');
-    t.match(out, '\nMegaflow: tcp,in_port=1,tp_dst=80\n', 'the megaflow holds what the tables looked at');
+    t.match(out, '\nMegaflow: tcp,in_port=1,nw_frag=no,tp_dst=80\n', 'the megaflow holds what the tables looked at (and, as in OVS, whether an IP packet is a fragment)');
     t.match(out, /\nDatapath actions: set\(eth\(dst=00:00:00:00:00:99\)\),2\n$/, 'datapath actions');
   });
 
   await t.test('trace: a push, then a lookup on the new tag, cached with the original tag', async (t) => {
     const untagged = trace('in_port=3,udp,udp_dst=53');
     t.match(untagged, ' 2. priority 5\n    output:4\n', 'untagged: the pushed tag has VID 0, table 2 sends to p4');
-    t.match(untagged, /\nMegaflow: udp,in_port=3,vlan_tci=0x0000\/0x1fff\n/, 'the megaflow: the tables looked only at the tag, and a tagged frame cannot use it');
+    t.match(untagged, /\nMegaflow: udp,in_port=3,vlan_tci=0x0000\/0x1fff,nw_frag=no\n/, 'the megaflow: the tables looked only at the tag, and a tagged frame cannot use it');
     const tagged = trace('in_port=3,dl_vlan=5,udp,udp_dst=53');
     t.match(tagged, ' 2. dl_vlan=5, priority 10\n    output:1\n', 'tagged with VID 5: the pushed tag copies it, table 2 sends to p1');
     t.match(tagged, /\nMegaflow: udp,in_port=3,dl_vlan=5,/, 'its megaflow holds VID 5');
