@@ -7,8 +7,9 @@
  *
  * Any change to what a translation reads drops the megaflows it may affect before the change
  * is acknowledged, so no packet ever follows a stale rule: the bridge's ofproto picks them
- * (invalidate) for a change of a few flows, and flushes them all for anything else. Megaflows
- * idle for 10 s expire. Times are milliseconds on the monotonic clock.
+ * (invalidate) for a change of a few flows or a learned address, and flushes them all for
+ * anything else. Megaflows idle for 10 s expire. Times are milliseconds on the monotonic
+ * clock.
  */
 import { Classifier, type ClassifierRule } from '../classifier/index.ts';
 import type { Netdev } from '../netdev/index.ts';
