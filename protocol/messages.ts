@@ -349,15 +349,15 @@ const DECODERS: Readonly<Record<number, BodyDecoder>> = {
   },
 };
 
-/**
- * Decodes one whole OpenFlow message (exactly the bytes its header's length names).
- * Never throws: malformed input yields `{ ok: false, error }` with the OpenFlow error to send.
- */
 /** A decode failure (module-level: decodeMessage runs per message, a closure per call costs). */
 function failed(version: number, msgType: number, xid: number, error: OfpDecodeError): DecodeResult {
   return { ok: false, error, version, msgType, xid };
 }
 
+/**
+ * Decodes one whole OpenFlow message (exactly the bytes its header's length names).
+ * Never throws: malformed input yields `{ ok: false, error }` with the OpenFlow error to send.
+ */
 export function decodeMessage(buf: Buffer): DecodeResult {
   const version = buf.length >= 1 ? buf[0]! : 0;
   const msgType = buf.length >= 2 ? buf[1]! : 0;
