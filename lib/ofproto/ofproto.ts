@@ -456,7 +456,8 @@ export class Ofproto implements FlowTableContext, UpcallHandler {
 
   // ---- the datapath's upcalls ----
 
-  private xlateBridge(): XlateBridge {
+  /** What a translation reads of this bridge (an upcall's, a packet-out's, a trace's). */
+  xlateBridge(): XlateBridge {
     return {
       tables: this.tables, groups: this.groups.groups, ports: this.ports, macLearning: this.macLearning,
       fragHandling: this.fragHandling,

@@ -44,12 +44,9 @@ class ReadOnlyMacLearning extends MacLearning {
   }
 }
 
-/** The tables, groups and ports of `ofproto`, with its MAC table read-only. */
+/** What `ofproto`'s upcalls translate against, with its MAC table read-only. */
 export function readOnlyXlateBridge(ofproto: Ofproto): XlateBridge {
-  return {
-    tables: ofproto.tables, groups: ofproto.groups.groups, ports: ofproto.ports, macLearning: new ReadOnlyMacLearning(ofproto.macLearning),
-    fragHandling: ofproto.fragHandling,
-  };
+  return { ...ofproto.xlateBridge(), macLearning: new ReadOnlyMacLearning(ofproto.macLearning) };
 }
 
 /** Translates one packet through the bridge's pipeline without any side effect. */
